@@ -1,0 +1,29 @@
+"""JSON Web Token authentication for Flask, as a blueprint."""
+
+from __future__ import annotations
+
+from .blueprint import JWTBlueprint as JWTBlueprint
+from .decorators import jwt_required as jwt_required
+from .exceptions import JWTError as JWTError
+from .extension import JWT as JWT
+from .globals import current_identity as current_identity
+from .strategy import JWTStrategy as JWTStrategy
+from .views import AuthView as AuthView
+
+__all__ = [
+    "JWT",
+    "AuthView",
+    "JWTBlueprint",
+    "JWTError",
+    "JWTStrategy",
+    "current_identity",
+    "jwt_required",
+]
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        import importlib.metadata
+
+        return importlib.metadata.version("jwt_blueprint")
+    raise AttributeError(name)

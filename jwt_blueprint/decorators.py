@@ -1,0 +1,97 @@
+"""``jwt_required``: protect a view with a token."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing as t
+
+import jwt
+from flask import current_app
+from flask import g
+
+from .exceptions import AuthorizationRequired
+from .exceptions import InvalidTokenError
+from .exceptions import make_challenge
+from .exceptions import quote_header_value
+from .exceptions import UnknownIdentityError
+from .state import get_state
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def verify_jwt_in_request(realm: str | None = None) -> t.Any:
+    """Check the request's token and set :data:`~jwt_blueprint.current_identity`.
+
+    :param realm: the realm of the 401 challenge; ``JWT_DEFAULT_REALM`` by
+        default.
+    :return: the identity.
+    :raises JWTError: if there is no valid token for a known identity.
+    """
+    state = get_state()
+    settings = state.settings()
+    strategy = state.strategy
+    realm = realm or settings.default_realm
+    prefix = settings.header_prefix
+
+    token = strategy.request_callback()
+    if token is None:
+        raise AuthorizationRequired(make_challenge(prefix, realm))
+    try:
+        payload = strategy.jwt_decode_callback(token)
+    except (jwt.PyJWTError, RecursionError) as exc:
+        description = str(exc) or type(exc).__name__
+        raise InvalidTokenError(
+            description,
+            make_challenge(prefix, realm, "invalid_token", description),
+            original_error=exc,
+        ) from exc
+
+    identity_callback = strategy.identity_callback
+    if identity_callback is None:
+        raise RuntimeError(
+            "jwt_required needs an identity handler: pass identity_handler="
+            " or decorate one with @jwt.identity_handler"
+        )
+    g._jwt_payload = payload
+    g._jwt_identity = identity = identity_callback(payload)
+    if identity is None:
+        raise UnknownIdentityError(
+            make_challenge(prefix, realm, "invalid_token", "User does not exist")
+        )
+    return identity
+
+
+def jwt_required(realm: str | None = None) -> t.Callable[[F], F]:
+    """Require a valid token for the decorated view (sync or async)::
+
+        @app.get("/protected")
+        @jwt_required()
+        def protected():
+            return str(current_identity)
+
+    :param realm: the realm named in the 401 challenge; defaults to
+        ``JWT_DEFAULT_REALM``.
+    :raises ValueError: at decoration time, if ``realm`` cannot go into a header.
+    """
+    if realm is not None:
+        quote_header_value(realm)
+
+    def decorator(fn: F) -> F:
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                verify_jwt_in_request(realm)
+                return current_app.ensure_sync(fn)(*args, **kwargs)
+
+        else:
+
+            @functools.wraps(fn)
+            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                verify_jwt_in_request(realm)
+                return fn(*args, **kwargs)
+
+        return t.cast(F, wrapper)
+
+    return decorator

@@ -1,0 +1,67 @@
+"""marshmallow schemas for the auth endpoint's request and response."""
+
+from __future__ import annotations
+
+import typing as t
+
+from marshmallow import fields
+from marshmallow import RAISE
+from marshmallow import Schema
+from marshmallow import validate
+from marshmallow import ValidationError
+
+
+def printable_text(value: str) -> None:
+    """Refuse text that cannot be stored or hashed safely: lone surrogates
+    (``"\\ud800"``, which no UTF-8 encoder accepts) and control characters."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Must be valid Unicode text.") from None
+    if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in value):
+        raise ValidationError("Must not contain control characters.")
+
+
+class CredentialsSchema(Schema):
+    """What ``POST /auth`` accepts: a username and a password.
+
+    The JSON names come from ``JWT_AUTH_USERNAME_KEY`` and
+    ``JWT_AUTH_PASSWORD_KEY``; the loaded dict always has the keys
+    ``username`` and ``password``. Unknown fields are refused.
+
+    :param username_key: the JSON name of the username.
+    :param password_key: the JSON name of the password.
+    """
+
+    class Meta:
+        unknown = RAISE
+
+    #: Long enough for any e-mail address (RFC 5321 allows 254).
+    username = fields.String(
+        required=True, validate=[validate.Length(min=1, max=256), printable_text]
+    )
+    #: Capped so a megabyte password cannot make password hashing a DoS.
+    password = fields.String(
+        required=True, validate=[validate.Length(min=1, max=1024), printable_text]
+    )
+
+    def __init__(
+        self,
+        *,
+        username_key: str = "username",
+        password_key: str = "password",
+        **kwargs: t.Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.fields["username"].data_key = username_key
+        self.fields["password"].data_key = password_key
+
+
+class TokenSchema(Schema):
+    """What ``POST /auth`` returns: ``{"access_token": "<token>"}``.
+
+    It dumps ``{"access_token": token, "identity": identity}``, so a subclass
+    can add fields drawn from the identity.
+    """
+
+    access_token = fields.String(required=True)

@@ -1,0 +1,58 @@
+"""Per-app state, kept in ``app.extensions`` and never on a module global."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import current_app
+
+from .config import load_settings
+from .config import Settings
+from .config import snapshot
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from flask import Config
+
+    from .strategy import JWTStrategy
+
+#: The ``app.extensions`` key of the :class:`JWTState`.
+STATE_KEY = "jwt_blueprint"
+
+
+class JWTState:
+    """What one app needs at request time: its strategy and its settings.
+
+    Config is read at request time, as Flask-JWT did, but parsed only when a
+    raw ``JWT_*`` value changes: each call compares a cheap snapshot.
+    """
+
+    def __init__(self, config: Config, strategy: JWTStrategy) -> None:
+        self.config = config
+        self.strategy = strategy
+        # One tuple, swapped in one assignment, so threads never see a
+        # snapshot paired with the settings of another.
+        self._current = (snapshot(self.config), load_settings(self.config))
+
+    def settings(self) -> Settings:
+        """The validated settings, rebuilt if the config changed."""
+        raw = snapshot(self.config)
+        seen, settings = self._current
+        if raw != seen:
+            settings = load_settings(self.config)
+            self._current = (raw, settings)
+        return settings
+
+
+def get_state() -> JWTState:
+    """The :class:`JWTState` of the current app.
+
+    :raises RuntimeError: if no jwt_blueprint is registered on it.
+    """
+    try:
+        state: JWTState = current_app.extensions[STATE_KEY]
+    except KeyError:
+        raise RuntimeError(
+            "jwt_blueprint is not set up on this app: register a JWTBlueprint"
+            " or call JWT(app) / jwt.init_app(app) first"
+        ) from None
+    return state
