@@ -1,0 +1,115 @@
+"""Users, their password hashes, and the two handlers jwt_blueprint calls."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import sqlite3
+import typing as t
+from dataclasses import dataclass
+
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from .db import get_db
+
+#: The seed's demo users. Their password is published: never deploy them.
+DEMO_USERS: tuple[tuple[str, str], ...] = (("user1", "abcxyz"), ("user2", "abcxyz"))
+
+
+@dataclass(frozen=True)
+class User:
+    """A user. It carries no password hash, so none can end up in a log."""
+
+    id: int
+    username: str
+
+    def __str__(self) -> str:
+        return f"User(id='{self.id}')"
+
+
+class UserExistsError(Exception):
+    """A user with this username already exists."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"user {username!r} already exists")
+        #: The username that is taken.
+        self.username = username
+
+
+def add_user(username: str, password: str) -> User:
+    """Store a new user with a hash of ``password``.
+
+    :raises UserExistsError: if ``username`` is taken.
+    """
+    db = get_db()
+    if db.execute("SELECT 1 FROM user WHERE username = ?", (username,)).fetchone():
+        raise UserExistsError(username)
+    password_hash = generate_password_hash(password)
+    try:
+        with db:
+            cursor = db.execute(
+                "INSERT INTO user (username, password_hash) VALUES (?, ?)",
+                (username, password_hash),
+            )
+    except sqlite3.IntegrityError:
+        # Another process added the same username since the check above.
+        raise UserExistsError(username) from None
+    assert cursor.lastrowid is not None  # set by every successful INSERT
+    return User(cursor.lastrowid, username)
+
+
+def add_demo_users() -> list[str]:
+    """Add the :data:`DEMO_USERS` that do not exist yet.
+
+    :return: the usernames added.
+    """
+    added = []
+    for username, password in DEMO_USERS:
+        try:
+            add_user(username, password)
+        except UserExistsError:
+            continue
+        added.append(username)
+    return added
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Made with the same method and cost as real hashes, so checking against
+    # it takes as long as checking a real user's password.
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The authentication handler: the user, if the password is right."""
+    row = (
+        get_db()
+        .execute(
+            "SELECT id, username, password_hash FROM user WHERE username = ?",
+            (username,),
+        )
+        .fetchone()
+    )
+    # Hash the password even for an unknown username, so the response time
+    # does not tell which usernames exist.
+    password_hash = _dummy_hash() if row is None else row["password_hash"]
+    if check_password_hash(password_hash, password) and row is not None:
+        return User(row["id"], row["username"])
+    return None
+
+
+def identity(payload: dict[str, t.Any]) -> User | None:
+    """The identity handler: the user named by the token's ``identity``."""
+    user_id = payload.get("identity")
+    # A bool is an int to Python; no user has id True.
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    row = (
+        get_db()
+        .execute("SELECT id, username FROM user WHERE id = ?", (user_id,))
+        .fetchone()
+    )
+    if row is None:
+        return None
+    return User(row["id"], row["username"])
