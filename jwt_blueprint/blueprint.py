@@ -9,6 +9,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from .config import apply_defaults
+from .exceptions import ConfigError
 from .exceptions import JWTError
 from .state import JWTState
 from .state import STATE_KEY
@@ -81,6 +82,15 @@ class JWTBlueprint(Blueprint):
                     " endpoint: pass JWT(app, authenticate, identity), decorate one"
                     " with @jwt.authentication_handler before init_app, or set"
                     " JWT_AUTH_URL_RULE = None"
+                )
+            if (
+                settings.codec.signing_key is None
+                and self.strategy.jwt_encode_callback == self.strategy.encode_token
+            ):
+                raise ConfigError(
+                    "JWT_PRIVATE_KEY",
+                    f"the auth endpoint signs {settings.algorithm} tokens and needs"
+                    " a private key; set it, or set JWT_AUTH_URL_RULE = None",
                 )
             view = self.auth_view.as_view(settings.auth_endpoint, self.strategy)
         state.add_url_rule(

@@ -49,6 +49,7 @@ CONFIG_DEFAULTS: Mapping[str, t.Any] = {
     "JWT_PRIVATE_KEY": None,
     "JWT_PUBLIC_KEY": None,
     "JWT_MAX_TOKEN_SIZE": 8192,
+    "JWT_VERIFY_CACHE_SIZE": 8192,
 }
 
 #: Every key whose value shapes :class:`Settings`, in a fixed order.
@@ -72,6 +73,7 @@ class Settings:
     algorithm: str
     leeway: float
     header_prefix: str
+    header_prefix_lower: str
     expiration_delta: int
     not_before_delta: int
     required_claims: tuple[str, ...]
@@ -87,14 +89,20 @@ def apply_defaults(config: dict[str, t.Any]) -> None:
     config.setdefault("JWT_SECRET_KEY", config.get("SECRET_KEY"))
 
 
-def snapshot(config: Mapping[str, t.Any]) -> tuple[t.Any, ...]:
-    """The raw values :class:`Settings` depend on, cheap to compare.
+def read_raw(config: Mapping[str, t.Any]) -> tuple[t.Any, ...]:
+    """The raw values :class:`Settings` depend on, in :data:`CONFIG_KEYS`
+    order: one C-level pass, cheap enough for every request."""
+    return tuple(map(config.get, CONFIG_KEYS))
 
-    Lists are copied, so a list changed in place still compares unequal.
+
+def snapshot(config: Mapping[str, t.Any]) -> tuple[t.Any, ...]:
+    """:func:`read_raw` with lists copied, to keep for comparison.
+
+    Comparing it with a later :func:`read_raw` is equal until a value is
+    replaced or a list is changed in place.
     """
     return tuple(
-        list(value) if isinstance(value, list) else value
-        for value in map(config.get, CONFIG_KEYS)
+        list(value) if isinstance(value, list) else value for value in read_raw(config)
     )
 
 
@@ -129,9 +137,11 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
             ", ".join(disabled),
         )
 
+    header_prefix = _header_prefix(config)
     signing_key, verifying_key = _keys(config, algorithm)
     leeway = _seconds(config, "JWT_LEEWAY", minimum=0)
     max_token_size = _integer(config, "JWT_MAX_TOKEN_SIZE", minimum=64)
+    cache_size = _integer(config, "JWT_VERIFY_CACHE_SIZE", minimum=0)
     codec = TokenCodec(
         algorithm=algorithm,
         signing_key=signing_key,
@@ -142,6 +152,8 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
         verify_exp=verifying["exp"],
         verify_nbf=verifying["nbf"],
         verify_iat=verifying["iat"],
+        max_token_size=max_token_size,
+        cache_size=cache_size,
     )
     return Settings(
         default_realm=_realm(config, "JWT_DEFAULT_REALM"),
@@ -151,7 +163,8 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
         password_key=password_key,
         algorithm=algorithm,
         leeway=leeway,
-        header_prefix=_header_prefix(config),
+        header_prefix=header_prefix,
+        header_prefix_lower=header_prefix.lower(),
         expiration_delta=int(_seconds(config, "JWT_EXPIRATION_DELTA", minimum=1)),
         not_before_delta=int(_seconds(config, "JWT_NOT_BEFORE_DELTA", minimum=0)),
         required_claims=required_claims,
@@ -288,9 +301,11 @@ def _keys(config: Mapping[str, t.Any], algorithm: str) -> tuple[t.Any, t.Any]:
 
     private_key = _key_material(config, "JWT_PRIVATE_KEY", required=False)
     private_source = "JWT_PRIVATE_KEY"
-    if private_key is None:
-        # Flask-JWT signed with JWT_SECRET_KEY whatever the algorithm.
-        private_key = _key_material(config, "JWT_SECRET_KEY", required=False)
+    secret = config.get("JWT_SECRET_KEY")
+    if private_key is None and _looks_like_pem(secret):
+        # Flask-JWT signed with JWT_SECRET_KEY whatever the algorithm; any
+        # other secret there is SECRET_KEY's, meant for sessions.
+        private_key = secret
         private_source = "JWT_SECRET_KEY"
     public_key = _key_material(config, "JWT_PUBLIC_KEY", required=False)
 
@@ -310,6 +325,12 @@ def _keys(config: Mapping[str, t.Any], algorithm: str) -> tuple[t.Any, t.Any]:
             "JWT_PUBLIC_KEY", f"{algorithm} needs JWT_PUBLIC_KEY or JWT_PRIVATE_KEY"
         )
     return signing, verifying
+
+
+def _looks_like_pem(value: t.Any) -> t.TypeGuard[str | bytes]:
+    if isinstance(value, str):
+        return "-----BEGIN " in value
+    return isinstance(value, bytes) and b"-----BEGIN " in value
 
 
 def _key_material(

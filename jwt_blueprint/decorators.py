@@ -16,6 +16,7 @@ from .exceptions import make_challenge
 from .exceptions import quote_header_value
 from .exceptions import UnknownIdentityError
 from .state import get_state
+from .strategy import JWTStrategy
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -34,11 +35,21 @@ def verify_jwt_in_request(realm: str | None = None) -> t.Any:
     realm = realm or settings.default_realm
     prefix = settings.header_prefix
 
-    token = strategy.request_callback()
+    # The default handlers are called with the settings in hand, rather than
+    # looking them up again: this runs on every protected request.
+    request_callback = strategy.request_callback
+    if getattr(request_callback, "__func__", None) is JWTStrategy.request_token:
+        token = strategy.read_token(settings)
+    else:
+        token = request_callback()
     if token is None:
         raise AuthorizationRequired(make_challenge(prefix, realm))
+    decode_callback = strategy.jwt_decode_callback
     try:
-        payload = strategy.jwt_decode_callback(token)
+        if getattr(decode_callback, "__func__", None) is JWTStrategy.decode_token:
+            payload = settings.codec.decode(token)
+        else:
+            payload = decode_callback(token)
     except (jwt.PyJWTError, RecursionError) as exc:
         description = str(exc) or type(exc).__name__
         raise InvalidTokenError(
@@ -53,8 +64,10 @@ def verify_jwt_in_request(realm: str | None = None) -> t.Any:
             "jwt_required needs an identity handler: pass identity_handler="
             " or decorate one with @jwt.identity_handler"
         )
-    g._jwt_payload = payload
-    g._jwt_identity = identity = identity_callback(payload)
+    identity = identity_callback(payload)
+    request_globals = g._get_current_object()
+    request_globals._jwt_payload = payload
+    request_globals._jwt_identity = identity
     if identity is None:
         raise UnknownIdentityError(
             make_challenge(prefix, realm, "invalid_token", "User does not exist")

@@ -7,6 +7,7 @@ import typing as t
 from flask import current_app
 
 from .config import load_settings
+from .config import read_raw
 from .config import Settings
 from .config import snapshot
 
@@ -35,11 +36,10 @@ class JWTState:
 
     def settings(self) -> Settings:
         """The validated settings, rebuilt if the config changed."""
-        raw = snapshot(self.config)
         seen, settings = self._current
-        if raw != seen:
+        if read_raw(self.config) != seen:
             settings = load_settings(self.config)
-            self._current = (raw, settings)
+            self._current = (snapshot(self.config), settings)
         return settings
 
 
@@ -49,7 +49,8 @@ def get_state() -> JWTState:
     :raises RuntimeError: if no jwt_blueprint is registered on it.
     """
     try:
-        state: JWTState = current_app.extensions[STATE_KEY]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        state: JWTState = app.extensions[STATE_KEY]
     except KeyError:
         raise RuntimeError(
             "jwt_blueprint is not set up on this app: register a JWTBlueprint"

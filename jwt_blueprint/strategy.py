@@ -6,6 +6,7 @@ in Flask-JWT. The defaults are methods, so a subclass can override them too.
 
 from __future__ import annotations
 
+import re
 import secrets
 import typing as t
 import warnings
@@ -18,6 +19,7 @@ from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from .config import Settings
 from .exceptions import InvalidHeaderError
 from .exceptions import JWTError
 from .exceptions import make_challenge
@@ -36,10 +38,9 @@ from .typing import RequestCallback
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
-#: Characters of a compact JWS: base64url segments joined by dots.
-_TOKEN_CHARS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
-)
+#: A compact JWS: base64url segments joined by dots. A regex scans a long
+#: token several times faster than a set comparison.
+_TOKEN = re.compile(r"[A-Za-z0-9_.\-]+")
 
 
 class JWTStrategy:
@@ -169,42 +170,37 @@ class JWTStrategy:
         )
 
     def decode_token(self, token: str) -> Claims:
-        """Verify ``token`` with the configured key and algorithm."""
+        """Verify ``token`` with the configured key and algorithm (and the
+        verification cache, ``JWT_VERIFY_CACHE_SIZE``)."""
         return get_state().settings().codec.decode(token)
 
     def request_token(self) -> str | None:
-        """Read ``Authorization: <JWT_AUTH_HEADER_PREFIX> <token>``.
+        """Read ``Authorization: <JWT_AUTH_HEADER_PREFIX> <token>``."""
+        return self.read_token(get_state().settings())
+
+    def read_token(self, settings: Settings) -> str | None:
+        """The default :meth:`request_token`, given the app's settings.
 
         The header is parsed strictly: one ASCII space, the scheme matched
-        case-insensitively, nothing but base64url and dots in the token.
-        Anything else is refused, never guessed at.
+        case-insensitively, nothing but base64url and dots in the token, at
+        most ``JWT_MAX_TOKEN_SIZE`` characters. Anything else is refused,
+        never guessed at.
         """
-        value: str | None = request.environ.get("HTTP_AUTHORIZATION")
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
+        value: str | None = environ.get("HTTP_AUTHORIZATION")
         if not value:
             return None
-        settings = get_state().settings()
-        prefix = settings.header_prefix
-
-        def refuse(description: str, presented: bool = True) -> InvalidHeaderError:
-            challenge = make_challenge(
-                prefix,
-                settings.default_realm,
-                "invalid_token" if presented else None,
-                description,
-            )
-            return InvalidHeaderError(description, challenge)
-
         scheme, _, token = value.partition(" ")
-        if not scheme.isascii() or scheme.lower() != prefix.lower():
-            raise refuse("Unsupported authorization type", presented=False)
+        if not scheme.isascii() or scheme.lower() != settings.header_prefix_lower:
+            raise _refuse_header(settings, "Unsupported authorization type", False)
         if not token:
-            raise refuse("Token missing")
+            raise _refuse_header(settings, "Token missing")
         if len(token) > settings.max_token_size:
-            raise refuse("Token is too large")
-        if " " in token:
-            raise refuse("Token contains spaces")
-        if not _TOKEN_CHARS.issuperset(token):
-            raise refuse("Token contains invalid characters")
+            raise _refuse_header(settings, "Token is too large")
+        if _TOKEN.fullmatch(token) is None:
+            if " " in token:
+                raise _refuse_header(settings, "Token contains spaces")
+            raise _refuse_header(settings, "Token contains invalid characters")
         return token
 
     def error_response(self, error: JWTError) -> ResponseReturnValue:
@@ -217,6 +213,18 @@ class JWTStrategy:
             )
         current_app.logger.debug("jwt_blueprint: %r", error)
         return jsonify(error.to_dict()), error.status_code, headers
+
+
+def _refuse_header(
+    settings: Settings, description: str, presented: bool = True
+) -> InvalidHeaderError:
+    challenge = make_challenge(
+        settings.header_prefix,
+        settings.default_realm,
+        "invalid_token" if presented else None,
+        description,
+    )
+    return InvalidHeaderError(description, challenge)
 
 
 def identity_id_of(identity: t.Any) -> t.Any:

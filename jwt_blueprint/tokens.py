@@ -1,26 +1,122 @@
-"""Encode and decode tokens with PyJWT. No Flask in here.
+"""Sign and verify compact JWS tokens. No Flask in here.
 
-:class:`TokenCodec` is built once per app from the validated settings, with the
-keys already prepared, and takes every input as an argument, so it is easy to
-test and benchmark on its own.
+:class:`TokenCodec` is built once per app from the validated settings, with
+the keys already prepared, and takes every input as an argument, so it is easy
+to test and benchmark on its own.
+
+The cryptography is PyJWT's algorithm objects (HMAC through :func:`hmac.digest`,
+the same primitive they use). The parsing around it is our own because it runs
+on every request: PyJWT's :func:`jwt.decode` spends most of its time outside
+the signature check. Errors are PyJWT's exception classes with PyJWT's
+messages, so callers catch :class:`jwt.PyJWTError` either way, and the test
+suite checks that both accept and refuse the same tokens.
 """
 
 from __future__ import annotations
 
+import binascii
+import functools
+import hmac
+import json
+import math
+import re
+import time
 import typing as t
+from base64 import urlsafe_b64decode
+from base64 import urlsafe_b64encode
+from calendar import timegm
 from collections.abc import Mapping
+from datetime import datetime
 
-import jwt
-from jwt.types import Options
+from jwt.algorithms import get_default_algorithms
+from jwt.algorithms import HMACAlgorithm
+from jwt.exceptions import DecodeError
+from jwt.exceptions import ExpiredSignatureError
+from jwt.exceptions import ImmatureSignatureError
+from jwt.exceptions import InvalidAlgorithmError
+from jwt.exceptions import InvalidAudienceError
+from jwt.exceptions import InvalidIssuedAtError
+from jwt.exceptions import InvalidSignatureError
+from jwt.exceptions import InvalidSubjectError
+from jwt.exceptions import InvalidTokenError
+from jwt.exceptions import MissingRequiredClaimError
 
 from .typing import Claims
+
+#: The base64url alphabet (RFC 4648 section 5), without padding.
+_BASE64URL = re.compile(r"[A-Za-z0-9_\-]*")
+#: Final characters whose unused low bits are zero, by ``len(segment) % 4``.
+#: Any other final character is a second spelling of the same bytes.
+_CANONICAL_LAST = {
+    2: frozenset("AQgw"),
+    3: frozenset("AEIMQUYcgkosw048"),
+}
+_HMAC_HASHES = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
+_TIME_CLAIMS = ("exp", "iat", "nbf")
+_TIME_CLAIM_LABELS = {"exp": "Expiration Time", "iat": "Issued At", "nbf": "Not Before"}
+#: A verified token: its claims and its ``exp``, ``nbf`` and ``iat`` (``None``
+#: when absent or not verified).
+_Verified = tuple[Claims, "float | None", "float | None", "float | None"]
+
+
+def _b64encode(data: bytes) -> str:
+    return urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(segment: str, name: str) -> bytes:
+    remainder = len(segment) % 4
+    if (
+        remainder == 1
+        or _BASE64URL.fullmatch(segment) is None
+        or (remainder and segment[-1] not in _CANONICAL_LAST[remainder])
+    ):
+        raise DecodeError(f"Invalid {name} padding")
+    try:
+        return urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except binascii.Error:  # pragma: no cover - excluded by the checks above
+        raise DecodeError(f"Invalid {name} padding") from None
+
+
+def _json_object(data: bytes, name: str) -> Claims:
+    try:
+        # RFC 7519 section 7.2: UTF-8 only, where json.loads would also
+        # guess UTF-16 and UTF-32 from bytes.
+        value = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"Invalid {name} string: {exc}") from exc
+    if not isinstance(value, dict):
+        raise DecodeError(f"Invalid {name} string: must be a json object")
+    return value
+
+
+def _numeric_date(claims: Claims, claim: str) -> float | None:
+    """The claim as a finite number of seconds, ``None`` when absent."""
+    if claim not in claims:
+        return None
+    value = claims[claim]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+    ):
+        error = InvalidIssuedAtError if claim == "iat" else DecodeError
+        raise error(f"{_TIME_CLAIM_LABELS[claim]} claim ({claim}) must be an integer.")
+    return float(value)
 
 
 class TokenCodec:
     """Sign and verify tokens with one algorithm and one key pair.
 
-    Only ``algorithm`` is accepted when decoding; the token's own header never
-    chooses the key or the algorithm (RFC 8725 section 3.1).
+    Only ``algorithm`` is accepted; a token's own header never chooses the key
+    or the algorithm (RFC 8725 section 3.1). Tokens that declare critical
+    extensions (``crit``) are refused, as RFC 7515 requires of extensions the
+    recipient does not implement.
+
+    Verified tokens are kept in a bounded LRU cache keyed by the exact token
+    string, so a token seen again skips base64, JSON and the signature. Time
+    claims (``exp``, ``nbf``, ``iat``) are checked against the clock on every
+    call, hit or miss. Only tokens whose signature verified are cached, so
+    invalid tokens cannot grow it.
 
     :param algorithm: the one JWS algorithm, e.g. ``"HS256"``.
     :param signing_key: the prepared key to sign with, ``None`` for a
@@ -28,6 +124,8 @@ class TokenCodec:
     :param verifying_key: the prepared key to verify with.
     :param leeway: seconds of clock skew allowed for ``exp``, ``nbf``, ``iat``.
     :param required_claims: claims a token must carry, not null.
+    :param max_token_size: longer tokens are refused before any decoding.
+    :param cache_size: how many verified tokens to remember; 0 disables it.
     """
 
     def __init__(
@@ -42,25 +140,43 @@ class TokenCodec:
         verify_exp: bool = True,
         verify_nbf: bool = True,
         verify_iat: bool = True,
+        max_token_size: int = 8192,
+        cache_size: int = 0,
     ) -> None:
         self.algorithm = algorithm
         self.signing_key = signing_key
         self.verifying_key = verifying_key
         self.leeway = leeway
         self.required_claims = tuple(required_claims)
-        self._algorithms = [algorithm]
-        # PyJWT reads verify_signature only from the per-call options.
-        self._options: Options = {
-            "verify_signature": verify_signature,
-            "verify_exp": verify_exp,
-            "verify_nbf": verify_nbf,
-            "verify_iat": verify_iat,
-            "require": list(self.required_claims),
-        }
-        self._decoder = jwt.PyJWT(self._options)
+        self.verify_signature = verify_signature
+        self.max_token_size = max_token_size
+        self._algorithm = get_default_algorithms()[algorithm]
+        self._hmac_hash = (
+            _HMAC_HASHES[algorithm]
+            if isinstance(self._algorithm, HMACAlgorithm)
+            else None
+        )
+        self._time_checks = tuple(
+            claim
+            for claim, on in zip(
+                _TIME_CLAIMS, (verify_exp, verify_iat, verify_nbf), strict=True
+            )
+            if on
+        )
+        self._header_segment = self._encode_header({})
+        self._verified: t.Callable[[str], _Verified]
+        if cache_size:
+            self._verified = functools.lru_cache(maxsize=cache_size)(self._verify)
+        else:
+            self._verified = self._verify
+
+    # -- signing ---------------------------------------------------------
 
     def encode(self, claims: Mapping[str, t.Any], headers: Claims | None = None) -> str:
         """Sign ``claims`` and return the compact token.
+
+        ``datetime`` values of ``exp``, ``iat`` and ``nbf`` become NumericDates.
+        ``headers`` are added to the JOSE header; they cannot change ``alg``.
 
         :raises RuntimeError: if the codec has no signing key, or ``claims``
             lack a required claim (a bug in the payload handler).
@@ -75,19 +191,99 @@ class TokenCodec:
                 "the payload is missing claims that JWT_REQUIRED_CLAIMS requires: "
                 + ", ".join(missing)
             )
-        return jwt.encode(
-            dict(claims), self.signing_key, algorithm=self.algorithm, headers=headers
-        )
+        payload = dict(claims)
+        for claim in _TIME_CLAIMS:
+            value = payload.get(claim)
+            if isinstance(value, datetime):
+                payload[claim] = timegm(value.utctimetuple())
+        header = self._encode_header(headers) if headers else self._header_segment
+        body = _b64encode(json.dumps(payload, separators=(",", ":")).encode())
+        signing_input = f"{header}.{body}".encode("ascii")
+        return f"{header}.{body}.{_b64encode(self._sign(signing_input))}"
+
+    def _encode_header(self, extra: Claims) -> str:
+        header = {"typ": "JWT", **extra, "alg": self.algorithm}
+        data = json.dumps(header, separators=(",", ":"), sort_keys=True)
+        return _b64encode(data.encode())
+
+    def _sign(self, message: bytes) -> bytes:
+        if self._hmac_hash is not None:
+            return hmac.digest(self.signing_key, message, self._hmac_hash)
+        signature: bytes = self._algorithm.sign(message, self.signing_key)
+        return signature
+
+    # -- verifying -------------------------------------------------------
 
     def decode(self, token: str) -> Claims:
-        """Verify ``token`` and return its claims.
+        """Verify ``token`` and return a fresh dict of its claims.
 
         :raises jwt.PyJWTError: for any token that is not valid.
         """
-        return self._decoder.decode(
-            token,
-            self.verifying_key,
-            algorithms=self._algorithms,
-            options=self._options,
-            leeway=self.leeway,
+        if not isinstance(token, str):
+            raise DecodeError("Invalid token type: must be a string")
+        if len(token) > self.max_token_size:
+            raise DecodeError("Token is too large")
+        claims, exp, nbf, iat = self._verified(token)
+        now = time.time()
+        if exp is not None and exp <= now - self.leeway:
+            raise ExpiredSignatureError("Signature has expired")
+        if nbf is not None and nbf > now + self.leeway:
+            raise ImmatureSignatureError("The token is not yet valid (nbf)")
+        if iat is not None and iat > now + self.leeway:
+            raise ImmatureSignatureError("The token is not yet valid (iat)")
+        # A copy, so a handler that changes it cannot change the cache.
+        return dict(claims)
+
+    def clear_cache(self) -> None:
+        """Forget every verified token."""
+        cache_clear = getattr(self._verified, "cache_clear", None)
+        if cache_clear is not None:
+            cache_clear()
+
+    def _verify(self, token: str) -> _Verified:
+        # Everything about a token that does not depend on the clock; the
+        # time claims are returned checked and parsed, for decode to compare.
+        segments = token.split(".")
+        if len(segments) != 3:
+            raise DecodeError(
+                "Not enough segments" if len(segments) < 3 else "Too many segments"
+            )
+        header_segment, payload_segment, signature_segment = segments
+        header = _json_object(_b64decode(header_segment, "header"), "header")
+        if "crit" in header:
+            crit = header["crit"]
+            if not isinstance(crit, list):
+                raise InvalidTokenError("Invalid 'crit' header: must be a list")
+            raise InvalidTokenError(f"Unsupported critical extension: {crit}")
+        if self.verify_signature:
+            if header.get("alg") != self.algorithm:
+                raise InvalidAlgorithmError("The specified alg value is not allowed")
+            signature = _b64decode(signature_segment, "crypto")
+            signing_input = token[: len(header_segment) + len(payload_segment) + 1]
+            if not self._verify_signature(signing_input.encode("ascii"), signature):
+                raise InvalidSignatureError("Signature verification failed")
+        claims = _json_object(_b64decode(payload_segment, "payload"), "payload")
+        for claim in self.required_claims:
+            if claims.get(claim) is None:
+                raise MissingRequiredClaimError(claim)
+        if "sub" in claims and not isinstance(claims["sub"], str):
+            raise InvalidSubjectError("Subject must be a string")
+        if "jti" in claims and not isinstance(claims["jti"], str):
+            raise InvalidTokenError("JWT ID must be a string")
+        if claims.get("aud"):
+            # No audience is configured, so a token meant for one is not ours.
+            raise InvalidAudienceError("Invalid audience")
+        checks = self._time_checks
+        return (
+            claims,
+            _numeric_date(claims, "exp") if "exp" in checks else None,
+            _numeric_date(claims, "nbf") if "nbf" in checks else None,
+            _numeric_date(claims, "iat") if "iat" in checks else None,
         )
+
+    def _verify_signature(self, message: bytes, signature: bytes) -> bool:
+        if self._hmac_hash is not None:
+            expected = hmac.digest(self.verifying_key, message, self._hmac_hash)
+            return hmac.compare_digest(expected, signature)
+        verified: bool = self._algorithm.verify(message, self.verifying_key, signature)
+        return verified
