@@ -94,14 +94,15 @@ def _numeric_date(claims: Claims, claim: str) -> float | None:
     if claim not in claims:
         return None
     value = claims[claim]
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-    ):
-        error = InvalidIssuedAtError if claim == "iat" else DecodeError
-        raise error(f"{_TIME_CLAIM_LABELS[claim]} claim ({claim}) must be an integer.")
-    return float(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer beyond any float
+            seconds = math.inf
+        if math.isfinite(seconds):
+            return seconds
+    error = InvalidIssuedAtError if claim == "iat" else DecodeError
+    raise error(f"{_TIME_CLAIM_LABELS[claim]} claim ({claim}) must be an integer.")
 
 
 class TokenCodec:
