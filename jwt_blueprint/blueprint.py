@@ -15,6 +15,7 @@ from .state import JWTState
 from .state import STATE_KEY
 from .strategy import JWTStrategy
 from .views import AuthView
+from .views import method_not_allowed
 
 #: The ``app.extensions`` key of the strategy, as in Flask-JWT.
 EXTENSION_KEY = "jwt"
@@ -95,6 +96,12 @@ class JWTBlueprint(Blueprint):
             view = self.auth_view.as_view(settings.auth_endpoint, self.strategy)
         state.add_url_rule(
             rule, endpoint=settings.auth_endpoint, view_func=view, methods=["POST"]
+        )
+        state.add_url_rule(
+            rule,
+            endpoint=f"{settings.auth_endpoint}_method_not_allowed",
+            view_func=method_not_allowed,
+            methods=["GET", "PUT", "PATCH", "DELETE"],
         )
 
     def _render_error(self, error: JWTError) -> ResponseReturnValue:

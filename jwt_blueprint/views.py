@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .config import Settings
 from .exceptions import BadRequestError
 from .exceptions import InvalidCredentialsError
+from .exceptions import JWTError
 from .exceptions import make_challenge
 from .schemas import CredentialsSchema
 from .schemas import TokenSchema
@@ -48,6 +49,16 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, t.Any]]) -> dict[str, t.Any]:
             raise ValueError(f"duplicate key {key!r}")
         result[key] = value
     return result
+
+
+def method_not_allowed() -> ResponseReturnValue:
+    """Answer other methods on the auth URL with JSON, not Flask's HTML."""
+    raise JWTError(
+        "Method Not Allowed",
+        f"The auth endpoint accepts POST, not {request.method}",
+        status_code=405,
+        headers={"Allow": "POST, OPTIONS"},
+    )
 
 
 class AuthView(MethodView):
@@ -115,13 +126,18 @@ class AuthView(MethodView):
                 "Request body must be JSON",
                 {"_body": ["Content-Type must be application/json."]},
             )
-        request.max_content_length = self.max_body_size
+        app_limit = request.max_content_length
+        request.max_content_length = (
+            self.max_body_size
+            if app_limit is None
+            else min(app_limit, self.max_body_size)
+        )
         try:
             body = request.get_data(cache=False)
         except RequestEntityTooLarge:
             raise BadRequestError(
                 "Request body is too large",
-                {"_body": [f"Must be at most {self.max_body_size} bytes."]},
+                {"_body": [f"Must be at most {request.max_content_length} bytes."]},
                 status_code=413,
             ) from None
         try:

@@ -404,3 +404,29 @@ def test_key_of_the_wrong_family(key_pair):
 
 def test_users_fixture_is_intact():
     assert [u.username for u in USERS] == ["user1", "user2"]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "HEAD"])
+def test_other_methods_on_the_auth_url_get_json(client, method):
+    response = client.open("/auth", method=method)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST, OPTIONS"
+    if method != "HEAD":
+        assert response.json == {
+            "status_code": 405,
+            "error": "Method Not Allowed",
+            "description": f"The auth endpoint accepts POST, not {method}",
+        }
+
+
+def test_options_on_the_auth_url(client):
+    response = client.options("/auth")
+    assert response.status_code == 200
+    assert "POST" in response.headers["Allow"]
+
+
+def test_app_body_limit_is_kept_when_smaller():
+    client = create_app({"MAX_CONTENT_LENGTH": 100}).test_client()
+    response = client.post("/auth", json={"username": "user1", "password": "x" * 200})
+    assert response.status_code == 413
+    assert response.json["errors"] == {"_body": ["Must be at most 100 bytes."]}
