@@ -101,7 +101,7 @@ class JWTBlueprint(Blueprint):
             rule,
             endpoint=f"{settings.auth_endpoint}_method_not_allowed",
             view_func=method_not_allowed,
-            methods=["GET", "PUT", "PATCH", "DELETE"],
+            methods=["GET", "PUT", "PATCH", "DELETE", "CONNECT", "TRACE"],
         )
 
     def _render_error(self, error: JWTError) -> ResponseReturnValue:

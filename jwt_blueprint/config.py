@@ -175,7 +175,8 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
 
 def _algorithm(config: Mapping[str, t.Any]) -> str:
     value = config.get("JWT_ALGORITHM")
-    allowed = sorted(set(get_default_algorithms()) - {"none"})
+    # ES521 is PyJWT's legacy alias of ES512, not a JWA algorithm name.
+    allowed = sorted(set(get_default_algorithms()) - {"none", "ES521"})
     if not isinstance(value, str) or value not in allowed:
         raise ConfigError(
             "JWT_ALGORITHM", f"{value!r} is not one of {', '.join(allowed)}"

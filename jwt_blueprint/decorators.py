@@ -17,8 +17,25 @@ from .exceptions import quote_header_value
 from .exceptions import UnknownIdentityError
 from .state import get_state
 from .strategy import JWTStrategy
+from .typing import Claims
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def check_identity_claim(payload: Claims) -> None:
+    """Refuse a token whose ``identity`` claim the default payload handler
+    could not have written, before an identity handler trips over it.
+
+    :raises jwt.InvalidTokenError: if it is missing or not a string or an
+        integer.
+    """
+    value = payload.get("identity")
+    if value is None:
+        raise jwt.MissingRequiredClaimError("identity")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise jwt.InvalidTokenError(
+            "Identity claim (identity) must be a string or an integer"
+        )
 
 
 def verify_jwt_in_request(realm: str | None = None) -> t.Any:
@@ -50,6 +67,9 @@ def verify_jwt_in_request(realm: str | None = None) -> t.Any:
             payload = settings.codec.decode(token)
         else:
             payload = decode_callback(token)
+        payload_callback = strategy.jwt_payload_callback
+        if getattr(payload_callback, "__func__", None) is JWTStrategy.make_payload:
+            check_identity_claim(payload)
     except (jwt.PyJWTError, RecursionError) as exc:
         description = str(exc) or type(exc).__name__
         raise InvalidTokenError(

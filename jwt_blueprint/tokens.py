@@ -256,6 +256,12 @@ class TokenCodec:
             if not isinstance(crit, list):
                 raise InvalidTokenError("Invalid 'crit' header: must be a list")
             raise InvalidTokenError(f"Unsupported critical extension: {crit}")
+        if "b64" in header:
+            raise InvalidTokenError(
+                "The 'b64' header parameter requires 'b64' to be listed in 'crit'."
+            )
+        if "kid" in header and not isinstance(header["kid"], str):
+            raise InvalidTokenError("Key ID header parameter must be a string")
         if self.verify_signature:
             if header.get("alg") != self.algorithm:
                 raise InvalidAlgorithmError("The specified alg value is not allowed")
@@ -271,8 +277,9 @@ class TokenCodec:
             raise InvalidSubjectError("Subject must be a string")
         if "jti" in claims and not isinstance(claims["jti"], str):
             raise InvalidTokenError("JWT ID must be a string")
-        if claims.get("aud"):
-            # No audience is configured, so a token meant for one is not ours.
+        if "aud" in claims:
+            # No audience is configured, so a token meant for one is not ours
+            # (RFC 7519 section 4.1.3), even an empty one.
             raise InvalidAudienceError("Invalid audience")
         checks = self._time_checks
         return (

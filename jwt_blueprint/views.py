@@ -61,6 +61,10 @@ def method_not_allowed() -> ResponseReturnValue:
     )
 
 
+def _refuse_constant(name: str) -> t.NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 class AuthView(MethodView):
     """``POST`` credentials, get an access token.
 
@@ -141,7 +145,13 @@ class AuthView(MethodView):
                 status_code=413,
             ) from None
         try:
-            data = json.loads(body, object_pairs_hook=_refuse_duplicate_keys)
+            # RFC 8259 section 8.1: UTF-8 only, where json.loads would also
+            # guess UTF-16 and UTF-32 from bytes; NaN and Infinity are not JSON.
+            data = json.loads(
+                body.decode("utf-8"),
+                object_pairs_hook=_refuse_duplicate_keys,
+                parse_constant=_refuse_constant,
+            )
         except (ValueError, RecursionError) as exc:
             raise BadRequestError(
                 "Request body is not valid JSON", {"_body": [str(exc)[:200]]}
