@@ -71,12 +71,10 @@ class Settings:
     username_key: str
     password_key: str
     algorithm: str
-    leeway: float
     header_prefix: str
     header_prefix_lower: str
     expiration_delta: int
     not_before_delta: int
-    required_claims: tuple[str, ...]
     max_token_size: int
     #: Encodes and decodes tokens with the prepared keys.
     codec: TokenCodec
@@ -162,12 +160,10 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
         username_key=username_key,
         password_key=password_key,
         algorithm=algorithm,
-        leeway=leeway,
         header_prefix=header_prefix,
         header_prefix_lower=header_prefix.lower(),
         expiration_delta=int(_seconds(config, "JWT_EXPIRATION_DELTA", minimum=1)),
         not_before_delta=int(_seconds(config, "JWT_NOT_BEFORE_DELTA", minimum=0)),
-        required_claims=required_claims,
         max_token_size=max_token_size,
         codec=codec,
     )

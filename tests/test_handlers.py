@@ -327,3 +327,51 @@ def test_jwt_error_raised_from_any_view(app, client):
     response = client.get("/again")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'JWT realm="Login Required"'
+
+
+def test_default_handlers_can_be_wrapped():
+    jwt_obj = JWT(None, authenticate, identity)
+    seen = []
+
+    @jwt_obj.request_handler
+    def header_or_query():
+        return jwt_obj.request_token() or request.args.get("token")
+
+    @jwt_obj.jwt_decode_handler
+    def decode(token):
+        payload = jwt_obj.decode_token(token)
+        seen.append(payload["jti"])
+        return payload
+
+    client = seed_app(jwt_obj).test_client()
+    token = login(client)
+    assert client.get("/protected", headers=auth_header(token)).status_code == 200
+    assert client.get(f"/protected?token={token}").status_code == 200
+    assert seen == [jwt.decode(token, SECRET, algorithms=["HS256"])["jti"]] * 2
+
+
+def test_auth_view_calling_the_missing_handler_is_a_clear_error():
+    from jwt_blueprint import AuthView
+
+    class CheckedView(AuthView):
+        def authenticate(self, credentials):
+            return super().authenticate(credentials)
+
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=SECRET, PROPAGATE_EXCEPTIONS=True)
+    app.register_blueprint(
+        JWTBlueprint(JWTStrategy(identity_handler=identity), auth_view=CheckedView)
+    )
+    with pytest.raises(RuntimeError, match="needs an authentication handler"):
+        login(app.test_client())
+
+
+def test_error_repr_and_version():
+    import jwt_blueprint
+
+    error = JWTError("Forbidden", "Admins only", status_code=403)
+    assert str(error) == "Forbidden. Admins only"
+    assert repr(error) == "<JWTError 403 Forbidden. Admins only>"
+    assert jwt_blueprint.__version__ == "0.1.0"
+    with pytest.raises(AttributeError):
+        jwt_blueprint.no_such_name  # noqa: B018
