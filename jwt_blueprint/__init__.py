@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .blueprint import JWTBlueprint as JWTBlueprint
 from .decorators import jwt_required as jwt_required
+from .decorators import verify_jwt_in_request as verify_jwt_in_request
+from .exceptions import ConfigError as ConfigError
 from .exceptions import JWTError as JWTError
 from .extension import JWT as JWT
 from .globals import current_identity as current_identity
@@ -13,11 +15,13 @@ from .views import AuthView as AuthView
 __all__ = [
     "JWT",
     "AuthView",
+    "ConfigError",
     "JWTBlueprint",
     "JWTError",
     "JWTStrategy",
     "current_identity",
     "jwt_required",
+    "verify_jwt_in_request",
 ]
 
 

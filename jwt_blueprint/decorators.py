@@ -56,7 +56,7 @@ def verify_jwt_in_request(realm: str | None = None) -> t.Any:
     # looking them up again: this runs on every protected request.
     request_callback = strategy.request_callback
     if getattr(request_callback, "__func__", None) is JWTStrategy.request_token:
-        token = strategy.read_token(settings)
+        token = strategy.read_token(settings, realm)
     else:
         token = request_callback()
     if token is None:
@@ -107,6 +107,8 @@ def jwt_required(realm: str | None = None) -> t.Callable[[F], F]:
         ``JWT_DEFAULT_REALM``.
     :raises ValueError: at decoration time, if ``realm`` cannot go into a header.
     """
+    if callable(realm):
+        raise TypeError("jwt_required takes parentheses: use @jwt_required()")
     if realm is not None:
         quote_header_value(realm)
 

@@ -178,8 +178,11 @@ class JWTStrategy:
         """Read ``Authorization: <JWT_AUTH_HEADER_PREFIX> <token>``."""
         return self.read_token(get_state().settings())
 
-    def read_token(self, settings: Settings) -> str | None:
+    def read_token(self, settings: Settings, realm: str | None = None) -> str | None:
         """The default :meth:`request_token`, given the app's settings.
+
+        :param realm: the realm of the challenge, ``JWT_DEFAULT_REALM`` by
+            default.
 
         The header is parsed strictly: one ASCII space, the scheme matched
         case-insensitively, nothing but base64url and dots in the token, at
@@ -192,16 +195,25 @@ class JWTStrategy:
             return None
         scheme, _, token = value.partition(" ")
         if not scheme.isascii() or scheme.lower() != settings.header_prefix_lower:
-            raise _refuse_header(settings, "Unsupported authorization type", False)
-        if not token:
-            raise _refuse_header(settings, "Token missing")
-        if len(token) > settings.max_token_size:
-            raise _refuse_header(settings, "Token is too large")
-        if _TOKEN.fullmatch(token) is None:
-            if " " in token:
-                raise _refuse_header(settings, "Token contains spaces")
-            raise _refuse_header(settings, "Token contains invalid characters")
-        return token
+            # Another scheme's credentials: for us, no token at all.
+            error, description = None, "Unsupported authorization type"
+        elif not token:
+            error, description = "invalid_request", "Token missing"
+        elif len(token) > settings.max_token_size:
+            error, description = "invalid_token", "Token is too large"
+        elif _TOKEN.fullmatch(token) is None:
+            error = "invalid_request"
+            description = (
+                "Token contains spaces"
+                if " " in token
+                else "Token contains invalid characters"
+            )
+        else:
+            return token
+        challenge = make_challenge(
+            settings.header_prefix, realm or settings.default_realm, error, description
+        )
+        raise InvalidHeaderError(description, challenge)
 
     def error_response(self, error: JWTError) -> ResponseReturnValue:
         """Render ``error`` as JSON with its status and headers."""
@@ -213,18 +225,6 @@ class JWTStrategy:
             )
         current_app.logger.debug("jwt_blueprint: %r", error)
         return jsonify(error.to_dict()), error.status_code, headers
-
-
-def _refuse_header(
-    settings: Settings, description: str, presented: bool = True
-) -> InvalidHeaderError:
-    challenge = make_challenge(
-        settings.header_prefix,
-        settings.default_realm,
-        "invalid_token" if presented else None,
-        description,
-    )
-    return InvalidHeaderError(description, challenge)
 
 
 def identity_id_of(identity: t.Any) -> t.Any:

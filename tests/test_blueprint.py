@@ -430,3 +430,75 @@ def test_app_body_limit_is_kept_when_smaller():
     response = client.post("/auth", json={"username": "user1", "password": "x" * 200})
     assert response.status_code == 413
     assert response.json["errors"] == {"_body": ["Must be at most 100 bytes."]}
+
+
+@pytest.mark.parametrize(
+    ("authorization", "challenge"),
+    [
+        ("Bearer abc", 'JWT realm="Staff"'),
+        (
+            "JWT",
+            'JWT realm="Staff", error="invalid_request",'
+            ' error_description="Token missing"',
+        ),
+        (
+            "JWT a b",
+            'JWT realm="Staff", error="invalid_request",'
+            ' error_description="Token contains spaces"',
+        ),
+        (
+            "JWT a.b",
+            'JWT realm="Staff", error="invalid_token",'
+            ' error_description="Not enough segments"',
+        ),
+    ],
+)
+def test_view_realm_names_every_challenge(app, client, authorization, challenge):
+    @app.get("/staff")
+    @jwt_required(realm="Staff")
+    def staff():
+        return "ok"
+
+    response = client.get("/staff", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == challenge
+
+
+def test_jwt_required_without_parentheses_is_a_clear_error():
+    with pytest.raises(TypeError, match=r"use @jwt_required\(\)"):
+
+        @jwt_required
+        def view():
+            return "x"
+
+
+def test_verify_jwt_in_request_for_a_whole_blueprint():
+    from flask import Blueprint
+
+    from jwt_blueprint import verify_jwt_in_request
+
+    app = create_app()
+    api = Blueprint("api", __name__, url_prefix="/api")
+
+    @api.before_request
+    def require_token():
+        verify_jwt_in_request(realm="API")
+
+    @api.get("/me")
+    def me():
+        return f"{current_identity}"
+
+    app.register_blueprint(api)
+    client = app.test_client()
+    response = client.get("/api/me")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'JWT realm="API"'
+    token = login(client)
+    assert client.get("/api/me", headers=auth_header(token)).text == "User(id='1')"
+
+
+def test_config_error_is_exported():
+    import jwt_blueprint
+
+    assert jwt_blueprint.ConfigError is ConfigError
+    assert issubclass(ConfigError, ValueError)

@@ -66,26 +66,30 @@ class Refused:
     #: The exact description, or a pattern it must match in full (for text
     #: that quotes Python's JSON parser, which varies between versions).
     description: str | re.Pattern[str]
-    #: A token was presented, so the challenge names ``invalid_token``.
-    presented: bool = True
+    #: RFC 6750's error code in the challenge: ``invalid_token`` for a bad
+    #: token, ``invalid_request`` for a malformed header, none when no token
+    #: was presented at all.
+    rfc6750_error: str | None = "invalid_token"
     status: int = 401
 
 
-def header_refused(description: str, presented: bool = True) -> Refused:
-    return Refused("Invalid JWT header", description, presented)
+def header_refused(
+    description: str, rfc6750_error: str | None = "invalid_request"
+) -> Refused:
+    return Refused("Invalid JWT header", description, rfc6750_error)
 
 
 def token_refused(description: str | re.Pattern[str]) -> Refused:
     return Refused("Invalid token", description)
 
 
-UNSUPPORTED = header_refused("Unsupported authorization type", presented=False)
+UNSUPPORTED = header_refused("Unsupported authorization type", rfc6750_error=None)
 TOKEN_MISSING = header_refused("Token missing")
-TOO_LARGE = header_refused("Token is too large")
+TOO_LARGE = header_refused("Token is too large", "invalid_token")
 SPACES = header_refused("Token contains spaces")
 INVALID_CHARACTERS = header_refused("Token contains invalid characters")
 NO_TOKEN = Refused(
-    "Authorization Required", "Request does not contain an access token", False
+    "Authorization Required", "Request does not contain an access token", None
 )
 UNKNOWN_USER = Refused("Invalid JWT", "User does not exist")
 INVALID_HEADER_JSON = token_refused(re.compile(r"Invalid header string: .+"))
@@ -103,11 +107,16 @@ def quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def challenge(scheme: str = "JWT", description: str | None = None) -> str:
+def challenge(
+    scheme: str = "JWT",
+    description: str | None = None,
+    error: str = "invalid_token",
+    realm: str = REALM,
+) -> str:
     """RFC 6750's challenge, built independently of the library."""
-    value = f"{scheme} realm={quoted(REALM)}"
+    value = f"{scheme} realm={quoted(realm)}"
     if description is not None:
-        value += ', error="invalid_token"'
+        value += f", error={quoted(error)}"
         if description.isascii() and description.isprintable():
             value += f", error_description={quoted(description)}"
     return value
@@ -129,7 +138,11 @@ def assert_refused(response: t.Any, refused: Refused, scheme: str = "JWT") -> No
         assert refused.description.fullmatch(description), body
     else:
         assert description == refused.description, body
-    expected = challenge(scheme, description if refused.presented else None)
+    expected = (
+        challenge(scheme)
+        if refused.rfc6750_error is None
+        else challenge(scheme, description, refused.rfc6750_error)
+    )
     assert response.headers.getlist("WWW-Authenticate") == [expected]
 
 

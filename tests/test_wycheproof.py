@@ -193,10 +193,19 @@ def payload_is_object(jws: str) -> bool:
         return False
 
 
+#: Header errors that RFC 6750 calls a malformed request, not a bad token.
+MALFORMED_REQUEST = {
+    "Token missing",
+    "Token contains spaces",
+    "Token contains invalid characters",
+}
+
+
 def challenge(description: str) -> str:
     quoted = description.replace("\\", "\\\\").replace('"', '\\"')
+    error = "invalid_request" if description in MALFORMED_REQUEST else "invalid_token"
     return (
-        f'{SCHEME} realm="Login Required", error="invalid_token",'
+        f'{SCHEME} realm="Login Required", error="{error}",'
         f' error_description="{quoted}"'
     )
 
