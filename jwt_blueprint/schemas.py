@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from marshmallow import fields
@@ -10,16 +11,19 @@ from marshmallow import Schema
 from marshmallow import validate
 from marshmallow import ValidationError
 
+#: Lone surrogates, which no UTF-8 encoder accepts, and C0/C1 controls.
+_UNSAFE_CHARACTER = re.compile(r"[\ud800-\udfff\x00-\x1f\x7f-\x9f]")
+
 
 def printable_text(value: str) -> None:
     """Refuse text that cannot be stored or hashed safely: lone surrogates
-    (``"\\ud800"``, which no UTF-8 encoder accepts) and control characters."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError("Must be valid Unicode text.") from None
-    if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in value):
-        raise ValidationError("Must not contain control characters.")
+    (``"\\ud800"``) and control characters."""
+    unsafe = _UNSAFE_CHARACTER.search(value)
+    if unsafe is None:
+        return
+    if "\ud800" <= unsafe.group() <= "\udfff":
+        raise ValidationError("Must be valid Unicode text.")
+    raise ValidationError("Must not contain control characters.")
 
 
 class CredentialsSchema(Schema):

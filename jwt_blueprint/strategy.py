@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 import typing as t
 import warnings
 from collections.abc import Mapping
-from datetime import datetime
-from datetime import timezone
 
 from flask import current_app
 from flask import jsonify
@@ -148,7 +147,7 @@ class JWTStrategy:
         """
         settings = get_state().settings()
         identity_id = identity_id_of(identity)
-        now = int(datetime.now(tz=timezone.utc).timestamp())
+        now = int(time.time())
         return {
             "identity": identity_id,
             "sub": str(identity_id),

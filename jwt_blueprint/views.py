@@ -43,11 +43,13 @@ class AccessToken(str):
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, t.Any]]) -> dict[str, t.Any]:
     # Two parsers could pick different values for a repeated key; refuse it.
-    result: dict[str, t.Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r}")
+            seen.add(key)
     return result
 
 
@@ -58,6 +60,14 @@ def method_not_allowed() -> ResponseReturnValue:
         f"The auth endpoint accepts POST, not {request.method}",
         status_code=405,
         headers={"Allow": "POST, OPTIONS"},
+    )
+
+
+def _is_json(content_type: str) -> bool:
+    # werkzeug's Request.is_json, without parsing the parameters it ignores.
+    mimetype = content_type.partition(";")[0].strip().lower()
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
     )
 
 
@@ -125,7 +135,7 @@ class AuthView(MethodView):
         :raises BadRequestError: 400 for anything but a valid JSON object,
             413 for a body over :attr:`max_body_size`.
         """
-        if not request.is_json:
+        if not _is_json(request.environ.get("CONTENT_TYPE", "")):
             raise BadRequestError(
                 "Request body must be JSON",
                 {"_body": ["Content-Type must be application/json."]},
