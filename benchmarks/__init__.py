@@ -1,0 +1,9 @@
+"""Benchmarks: jwt_blueprint against a bare Flask route, inline PyJWT and
+Flask-JWT-Extended.
+
+Run them all with ``make bench`` (``python -m benchmarks``); ``--help`` lists
+the options. The contender apps live in :mod:`benchmarks.apps`, the timing
+loop in :mod:`benchmarks.harness` and the table in :mod:`benchmarks.report`.
+"""
+
+from __future__ import annotations

@@ -1,0 +1,237 @@
+"""The command line: pick the suites, run them, print and save the figures."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+import typing as t
+from pathlib import Path
+
+from . import harness
+from . import httpbench
+from . import report
+from . import scaling
+from .apps import CACHE_KEY
+from .apps import Contender
+from .apps import issuance_contenders
+from .apps import protected_contenders
+from .common import ALGORITHMS
+from .common import KeySet
+from .common import make_keys
+from .common import SECRET
+from .meta import environment
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
+ONLY_CHOICES = (*ALGORITHMS, "scaling", "issuance")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every knob of one run, full or ``--quick``."""
+
+    protected_hs: harness.Plan
+    protected_asym: harness.Plan
+    issuance_hs: harness.Plan
+    issuance_asym: harness.Plan
+    scaling_sizes: tuple[int, ...]
+    scaling_rounds: int
+    scaling_batch: int
+    http_rounds: int
+    http_seconds: int
+
+
+FULL = Settings(
+    protected_hs=harness.Plan(rounds=15, max_batch=2000, min_batch=200, budget_s=30),
+    protected_asym=harness.Plan(rounds=15, max_batch=2000, min_batch=50, budget_s=15),
+    issuance_hs=harness.Plan(rounds=15, max_batch=2000, min_batch=200, budget_s=12),
+    issuance_asym=harness.Plan(rounds=15, max_batch=2000, min_batch=5, budget_s=15),
+    scaling_sizes=(1, 1_000, 100_000),
+    scaling_rounds=15,
+    scaling_batch=2000,
+    http_rounds=3,
+    http_seconds=5,
+)
+QUICK = Settings(
+    protected_hs=harness.Plan(rounds=3, max_batch=200, min_batch=20, budget_s=1),
+    protected_asym=harness.Plan(rounds=3, max_batch=200, min_batch=10, budget_s=1),
+    issuance_hs=harness.Plan(rounds=3, max_batch=200, min_batch=20, budget_s=1),
+    issuance_asym=harness.Plan(rounds=3, max_batch=200, min_batch=5, budget_s=1),
+    scaling_sizes=(1, 1_000, 10_000),
+    scaling_rounds=3,
+    scaling_batch=200,
+    http_rounds=1,
+    http_seconds=2,
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Time jwt_blueprint against a bare Flask route, inline PyJWT"
+        " and Flask-JWT-Extended, interleaved, in one run.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a few short rounds: a smoke test"
+    )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also load gunicorn (2 workers, 127.0.0.1) with wrk: A, C, D",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help="where to write the raw figures (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=ONLY_CHOICES,
+        help="run only this part; repeat to run several. An algorithm runs its"
+        " protected and issuance suites; 'issuance' runs issuance for every"
+        " algorithm",
+    )
+    return parser.parse_args(argv)
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def selection(only: list[str] | None) -> tuple[list[str], list[str], bool]:
+    """The algorithms of the protected and issuance suites, and scaling."""
+    chosen = set(only or ONLY_CHOICES)
+    protected = [ALGORITHMS[name] for name in ALGORITHMS if name in chosen]
+    everything = "issuance" in chosen
+    issuance = [ALGORITHMS[name] for name in ALGORITHMS if everything or name in chosen]
+    return protected, issuance, "scaling" in chosen
+
+
+def run_suite(
+    kind: str, keys: KeySet, contenders: list[Contender], plan: harness.Plan
+) -> dict[str, t.Any]:
+    progress(f"{kind} {keys.algorithm}: {', '.join(c.key for c in contenders)}")
+    timings = harness.run(contenders, plan, progress)
+    rows = {timing.key: timing.as_dict() for timing in timings}
+    pairs = report.PROTECTED_RATIOS if kind == "protected" else report.ISSUANCE_RATIOS
+    return {
+        "algorithm": keys.algorithm,
+        "contenders": rows,
+        "ratios": report.throughput_ratios(rows, pairs),
+    }
+
+
+def notes_for(results: dict[str, t.Any]) -> list[str]:
+    notes = [
+        "ratios are throughput ratios: X/Y = req/s of X over req/s of Y"
+        " = median µs of Y over median µs of X",
+    ]
+    if not results["protected"] and not results["issuance"]:
+        return notes + git_notes(results)
+    notes += [
+        f"E runs with {CACHE_KEY}=0 so it measures the true cold path (every"
+        " request verifies the signature); D runs with the default config",
+        "every contender: the same claims (identity, sub, iat, nbf, exp, jti;"
+        " Flask-JWT-Extended adds its fresh and type), a 1 h lifetime, the same"
+        f" HS256 secret ({len(SECRET)} bytes), the same route body, app.testing False,"
+        " app.wsgi_app called with a copied prebuilt environ",
+        "A gets D's Authorization header and ignores it",
+        "C/fjwte use JWT_COOKIE_CSRF_PROTECT=False (header tokens; no csrf claim)",
+    ]
+    if any(alg != "HS256" for alg in results.get("protected", {})) or any(
+        alg != "HS256" for alg in results.get("issuance", {})
+    ):
+        notes.append(
+            "asymmetric: jwt_blueprint and C/fjwte get PEM text (as their docs"
+            " show); jwt_blueprint prepares the keys once, Flask-JWT-Extended"
+            " hands the PEM to PyJWT, which parses it on every call (for RS256"
+            " signing that includes RSA key validation). C*/fjwte* get prepared"
+            " cryptography key objects instead; B uses the prepared public key"
+        )
+    return notes + git_notes(results)
+
+
+def git_notes(results: dict[str, t.Any]) -> list[str]:
+    if results["meta"]["git"].get("dirty"):
+        return [
+            "jwt_blueprint/ had uncommitted changes: these figures are for the"
+            " work tree, not the commit recorded"
+        ]
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    protected_algs, issuance_algs, run_scaling = selection(args.only)
+    results: dict[str, t.Any] = {
+        "meta": environment(),
+        "args": {
+            "quick": args.quick,
+            "http": args.http,
+            "only": args.only,
+            "output": str(args.output),
+        },
+        "settings": dataclasses.asdict(settings),
+        "protected": {},
+        "issuance": {},
+        "scaling": [],
+        "http": None,
+    }
+
+    algorithms = list(dict.fromkeys(protected_algs + issuance_algs))
+    progress(f"generating keys: {', '.join(algorithms)}")
+    keys = {algorithm: make_keys(algorithm) for algorithm in algorithms}
+
+    for algorithm in algorithms:
+        hs = keys[algorithm].symmetric
+        if algorithm in protected_algs:
+            plan = settings.protected_hs if hs else settings.protected_asym
+            contenders = protected_contenders(
+                keys[algorithm], cold_tokens=plan.max_batch, fjwte_key_objects=True
+            )
+            results["protected"][algorithm] = run_suite(
+                "protected", keys[algorithm], contenders, plan
+            )
+            del contenders
+        if algorithm in issuance_algs:
+            plan = settings.issuance_hs if hs else settings.issuance_asym
+            contenders = issuance_contenders(keys[algorithm], fjwte_key_objects=True)
+            results["issuance"][algorithm] = run_suite(
+                "issuance", keys[algorithm], contenders, plan
+            )
+            del contenders
+
+    if run_scaling:
+        results["scaling"] = scaling.run_sizes(
+            settings.scaling_sizes,
+            settings.scaling_rounds,
+            settings.scaling_batch,
+            progress,
+        )
+
+    if args.http:
+        http = httpbench.run_http(
+            settings.http_rounds, settings.http_seconds, progress=progress
+        )
+        if "contenders" in http:
+            http["ratios"] = {
+                f"{x}/{y}": http["contenders"][x]["median_rps"]
+                / http["contenders"][y]["median_rps"]
+                for x, y in (("D", "A"), ("D", "C"))
+            }
+        else:
+            print(f"note: HTTP part skipped: {http['skipped']}", flush=True)
+        results["http"] = http
+
+    results["targets"] = report.evaluate_targets(results)
+    results["notes"] = notes_for(results)
+    results["elapsed_s"] = time.perf_counter() - started
+    print(report.format_report(results))
+    print(f"\ntotal {results['elapsed_s']:.0f} s; raw figures in {args.output}")
+    report.write_json(results, args.output)
+    return 0

@@ -1,0 +1,206 @@
+"""The printed table, the targets, and the JSON file.
+
+Every ratio is a throughput ratio: ``X/Y`` is requests/s of X over
+requests/s of Y, i.e. Y's median µs/request over X's. Above 1 means X is
+faster.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The protected-request ratios the issue asks for (and the ``C*`` variants).
+PROTECTED_RATIOS = (
+    ("D", "A"),
+    ("E", "B"),
+    ("D", "C"),
+    ("E", "C"),
+    ("D", "C*"),
+    ("E", "C*"),
+)
+#: The issuance ratios: ours over Flask-JWT-Extended's login view.
+ISSUANCE_RATIOS = (("ours", "fjwte"), ("ours", "fjwte*"))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal from the issue: ``numerator/denominator >= threshold``."""
+
+    name: str
+    kind: str  # "protected" or "issuance"
+    numerator: str
+    denominator: str
+    threshold: float
+
+
+#: The goals, checked on the HS256 suites of the same run.
+TARGETS = (
+    Target("warm D >= 0.80x A (bare Flask)", "protected", "D", "A", 0.80),
+    Target("cold E >= 1.00x B (inline jwt.decode)", "protected", "E", "B", 1.00),
+    Target("cold E >= 1.50x C (Flask-JWT-Extended)", "protected", "E", "C", 1.50),
+    Target(
+        "issuance >= 1.00x Flask-JWT-Extended login",
+        "issuance",
+        "ours",
+        "fjwte",
+        1.00,
+    ),
+)
+TARGET_ALGORITHM = "HS256"
+
+
+def throughput_ratios(
+    contenders: dict[str, dict[str, t.Any]], pairs: t.Iterable[tuple[str, str]]
+) -> dict[str, float]:
+    """``{"X/Y": throughput(X) / throughput(Y)}`` for the pairs present."""
+    return {
+        f"{x}/{y}": contenders[y]["median_us"] / contenders[x]["median_us"]
+        for x, y in pairs
+        if x in contenders and y in contenders
+    }
+
+
+def evaluate_targets(results: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """Each target with its measured ratio; ``met`` is ``None`` if not run."""
+    evaluated = []
+    for target in TARGETS:
+        suite = results.get(target.kind, {}).get(TARGET_ALGORITHM)
+        ratio = None
+        if suite is not None:
+            ratio = suite["ratios"].get(f"{target.numerator}/{target.denominator}")
+        evaluated.append(
+            {
+                "name": target.name,
+                "algorithm": TARGET_ALGORITHM,
+                "ratio": ratio,
+                "threshold": target.threshold,
+                "met": None if ratio is None else ratio >= target.threshold,
+            }
+        )
+    return evaluated
+
+
+# -- formatting --------------------------------------------------------------
+
+
+def _ratios_line(ratios: dict[str, float]) -> str:
+    return "  throughput ratios: " + "   ".join(
+        f"{name} {value:.2f}x" for name, value in ratios.items()
+    )
+
+
+def format_suite(title: str, suite: dict[str, t.Any]) -> list[str]:
+    """One timed suite: a row per contender, then the ratios and notes."""
+    contenders = suite["contenders"]
+    rounds = next(iter(contenders.values()))["rounds"]
+    lines = [
+        f"{title}  (µs/request: median, min, max of {rounds} rounds)",
+        f"  {'':6} {'contender':58} {'median':>8} {'min':>8} {'max':>8}"
+        f" {'req/s':>8} {'batch':>6}",
+    ]
+    notes: list[str] = []
+    for key, row in contenders.items():
+        lines.append(
+            f"  {key:6} {row['label']:58} {row['median_us']:8.1f}"
+            f" {row['min_us']:8.1f} {row['max_us']:8.1f} {row['median_rps']:8.0f}"
+            f" {row['batch']:6}"
+        )
+        notes.extend(f"{key}: {note}" for note in row["notes"])
+    lines.append(_ratios_line(suite["ratios"]))
+    lines.extend(f"  note {note}" for note in notes)
+    return lines
+
+
+def format_scaling(rows: list[dict[str, t.Any]]) -> list[str]:
+    mib = 1024 * 1024
+    cache = rows[0].get("verify_cache_size") if rows else None
+    lines = [
+        "Scaling: jwt_blueprint default config"
+        f" (JWT_VERIFY_CACHE_SIZE={cache}), HS256, one fresh process per size",
+        f"  {'tokens':>7} {'req/s median':>12} {'min':>8} {'max':>8}"
+        f" {'first pass':>10} {'RSS before':>11} {'after':>8} {'growth':>8}"
+        f" {'peak':>8}",
+    ]
+    for row in rows:
+        # One request says nothing about throughput.
+        first_pass = f"{row['live_pass_rps']:.0f}" if row["size"] >= 100 else "-"
+        lines.append(
+            f"  {row['size']:>7} {row['median_rps']:12.0f} {row['min_rps']:8.0f}"
+            f" {row['max_rps']:8.0f} {first_pass:>10}"
+            f" {row['rss_before_bytes'] / mib:9.1f}Mi"
+            f" {row['rss_after_bytes'] / mib:6.1f}Mi"
+            f" {row['rss_growth_bytes'] / mib:+6.1f}Mi"
+            f" {row['peak_rss_bytes'] / mib:6.1f}Mi"
+        )
+    lines.append(
+        "  first pass = every token sent once (req/s); RSS growth = after that"
+        " pass minus before it; tokens minted with PyJWT, not through HTTP"
+    )
+    return lines
+
+
+def format_http(http: dict[str, t.Any]) -> list[str]:
+    if "skipped" in http:
+        return [f"HTTP: skipped: {http['skipped']}"]
+    contenders = http["contenders"]
+    lines = [
+        f"HTTP: gunicorn {http['workers']} sync workers on 127.0.0.1, wrk 1 thread"
+        f" {http['connections']} connections, {http['rounds']} rounds x"
+        f" {http['seconds']} s each",
+        f"  {'':3} {'contender':40} {'req/s median':>12} {'min':>8} {'max':>8}"
+        f" {'µs/req':>8} {'p50 ms':>7} {'non-2xx':>8}",
+    ]
+    for key, row in contenders.items():
+        p50 = row["p50_latency_ms"]
+        lines.append(
+            f"  {key:3} {row['label']:40} {row['median_rps']:12.0f}"
+            f" {row['min_rps']:8.0f} {row['max_rps']:8.0f} {row['median_us']:8.1f}"
+            f" {(f'{p50:.2f}' if p50 is not None else '-'):>7} {row['non_2xx']:>8}"
+        )
+        if row["non_2xx"]:
+            lines.append(f"  !!! {key} got {row['non_2xx']} error responses")
+    lines.append(_ratios_line(http["ratios"]))
+    return lines
+
+
+def format_targets(targets: list[dict[str, t.Any]]) -> list[str]:
+    lines = [f"Targets ({TARGET_ALGORITHM}, throughput ratios from this run)"]
+    for target in targets:
+        if target["ratio"] is None:
+            verdict, ratio = "NOT RUN", "-"
+        else:
+            verdict = "MET" if target["met"] else "MISSED"
+            ratio = f"{target['ratio']:.2f}x"
+        lines.append(f"  {target['name']:48} {ratio:>7}  {verdict}")
+    return lines
+
+
+def format_report(results: dict[str, t.Any]) -> str:
+    """The whole printed report."""
+    meta = results["meta"]
+    versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v)
+    lines = [
+        f"Python {meta['python']} on {meta['cpu_model']} ({meta['cpu_count']} CPUs)",
+        versions,
+        "",
+    ]
+    for algorithm, suite in results.get("protected", {}).items():
+        lines += format_suite(f"Protected request, {algorithm}", suite) + [""]
+    for algorithm, suite in results.get("issuance", {}).items():
+        lines += format_suite(f"Token issuance, {algorithm}", suite) + [""]
+    if results.get("scaling"):
+        lines += format_scaling(results["scaling"]) + [""]
+    if results.get("http"):
+        lines += format_http(results["http"]) + [""]
+    lines += format_targets(results["targets"])
+    if results.get("notes"):
+        lines += ["", "Notes"] + [f"  - {note}" for note in results["notes"]]
+    return "\n".join(lines)
+
+
+def write_json(results: dict[str, t.Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")
