@@ -22,6 +22,11 @@ from .typing import Claims
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
+def _is_default(callback: t.Callable[..., t.Any], default: t.Any) -> bool:
+    """Whether ``callback`` is a strategy's own, un-overridden ``default``."""
+    return getattr(callback, "__func__", None) is default
+
+
 def check_identity_claim(payload: Claims) -> None:
     """Refuse a token whose ``identity`` claim the default payload handler
     could not have written, before an identity handler trips over it.
@@ -54,21 +59,18 @@ def verify_jwt_in_request(realm: str | None = None) -> t.Any:
 
     # The default handlers are called with the settings in hand, rather than
     # looking them up again: this runs on every protected request.
-    request_callback = strategy.request_callback
-    if getattr(request_callback, "__func__", None) is JWTStrategy.request_token:
+    if _is_default(strategy.request_callback, JWTStrategy.request_token):
         token = strategy.read_token(settings, realm)
     else:
-        token = request_callback()
+        token = strategy.request_callback()
     if token is None:
         raise AuthorizationRequired(make_challenge(prefix, realm))
-    decode_callback = strategy.jwt_decode_callback
     try:
-        if getattr(decode_callback, "__func__", None) is JWTStrategy.decode_token:
+        if _is_default(strategy.jwt_decode_callback, JWTStrategy.decode_token):
             payload = settings.codec.decode(token)
         else:
-            payload = decode_callback(token)
-        payload_callback = strategy.jwt_payload_callback
-        if getattr(payload_callback, "__func__", None) is JWTStrategy.make_payload:
+            payload = strategy.jwt_decode_callback(token)
+        if _is_default(strategy.jwt_payload_callback, JWTStrategy.make_payload):
             check_identity_claim(payload)
     except (jwt.PyJWTError, RecursionError) as exc:
         description = str(exc) or type(exc).__name__
@@ -84,10 +86,7 @@ def verify_jwt_in_request(realm: str | None = None) -> t.Any:
             "jwt_required needs an identity handler: pass identity_handler="
             " or decorate one with @jwt.identity_handler"
         )
-    identity = identity_callback(payload)
-    request_globals = g._get_current_object()
-    request_globals._jwt_payload = payload
-    request_globals._jwt_identity = identity
+    g._jwt_identity = identity = identity_callback(payload)
     if identity is None:
         raise UnknownIdentityError(
             make_challenge(prefix, realm, "invalid_token", "User does not exist")
