@@ -83,6 +83,9 @@ def _dummy_hash() -> str:
 
 def authenticate(username: str, password: str) -> User | None:
     """The authentication handler: the user, if the password is right."""
+    # Made on the first login, known user or not, so that one slow answer
+    # does not tell which usernames exist either.
+    dummy_hash = _dummy_hash()
     row = (
         get_db()
         .execute(
@@ -93,7 +96,7 @@ def authenticate(username: str, password: str) -> User | None:
     )
     # Hash the password even for an unknown username, so the response time
     # does not tell which usernames exist.
-    password_hash = _dummy_hash() if row is None else row["password_hash"]
+    password_hash = dummy_hash if row is None else row["password_hash"]
     if check_password_hash(password_hash, password) and row is not None:
         return User(row["id"], row["username"])
     return None
