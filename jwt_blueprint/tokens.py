@@ -15,6 +15,7 @@ suite checks that both accept and refuse the same tokens.
 from __future__ import annotations
 
 import binascii
+import copy
 import functools
 import hmac
 import json
@@ -54,9 +55,9 @@ _CANONICAL_LAST = {
 _HMAC_HASHES = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
 _TIME_CLAIMS = ("exp", "iat", "nbf")
 _TIME_CLAIM_LABELS = {"exp": "Expiration Time", "iat": "Issued At", "nbf": "Not Before"}
-#: A verified token: its claims and its ``exp``, ``nbf`` and ``iat`` (``None``
-#: when absent or not verified).
-_Verified = tuple[Claims, "float | None", "float | None", "float | None"]
+#: A verified token: its claims, whether any claim is a list or an object,
+#: and its ``exp``, ``nbf`` and ``iat`` (``None`` when absent or not verified).
+_Verified = tuple[Claims, bool, "float | None", "float | None", "float | None"]
 
 
 def _b64encode(data: bytes) -> str:
@@ -224,7 +225,7 @@ class TokenCodec:
             raise DecodeError("Invalid token type: must be a string")
         if len(token) > self.max_token_size:
             raise DecodeError("Token is too large")
-        claims, exp, nbf, iat = self._verified(token)
+        claims, nested, exp, nbf, iat = self._verified(token)
         now = time.time()
         if exp is not None and exp <= now - self.leeway:
             raise ExpiredSignatureError("Signature has expired")
@@ -232,8 +233,9 @@ class TokenCodec:
             raise ImmatureSignatureError("The token is not yet valid (nbf)")
         if iat is not None and iat > now + self.leeway:
             raise ImmatureSignatureError("The token is not yet valid (iat)")
-        # A copy, so a handler that changes it cannot change the cache.
-        return dict(claims)
+        # A copy, so a handler that changes it cannot change the cache; deep
+        # only when needed, which the default claims never are.
+        return copy.deepcopy(claims) if nested else dict(claims)
 
     def clear_cache(self) -> None:
         """Forget every verified token."""
@@ -284,6 +286,7 @@ class TokenCodec:
         checks = self._time_checks
         return (
             claims,
+            any(isinstance(value, (list, dict)) for value in claims.values()),
             _numeric_date(claims, "exp") if "exp" in checks else None,
             _numeric_date(claims, "nbf") if "nbf" in checks else None,
             _numeric_date(claims, "iat") if "iat" in checks else None,

@@ -169,3 +169,20 @@ def test_clear_cache():
     assert codec._verified.cache_info().currsize == 1
     codec.clear_cache()
     assert codec._verified.cache_info().currsize == 0
+
+
+def test_handlers_cannot_change_nested_cached_claims():
+    app = create_app()
+    seen = []
+
+    def identity(payload):
+        seen.append(list(payload["roles"]))
+        payload["roles"].append("admin")  # a careless handler, again
+        return payload["identity"]
+
+    app.extensions["jwt"].identity_handler(identity)
+    client = app.test_client()
+    token = make_token(claims(roles=["user"], scopes={"read": True}))
+    for _ in range(3):
+        assert answer(client, token)[0] == 200
+    assert seen == [["user"]] * 3
