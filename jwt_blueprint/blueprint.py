@@ -13,9 +13,11 @@ from .exceptions import ConfigError
 from .exceptions import JWTError
 from .state import JWTState
 from .state import STATE_KEY
+from .strategy import is_default_handler
 from .strategy import JWTStrategy
 from .views import AuthView
-from .views import method_not_allowed
+from .views import OTHER_METHODS
+from .views import other_methods
 
 #: The ``app.extensions`` key of the strategy, as in Flask-JWT.
 EXTENSION_KEY = "jwt"
@@ -84,24 +86,29 @@ class JWTBlueprint(Blueprint):
                     " with @jwt.authentication_handler before init_app, or set"
                     " JWT_AUTH_URL_RULE = None"
                 )
-            if (
-                settings.codec.signing_key is None
-                and self.strategy.jwt_encode_callback == self.strategy.encode_token
+            if settings.codec.signing_key is None and is_default_handler(
+                self.strategy.jwt_encode_callback, JWTStrategy.encode_token
             ):
+                algorithm = settings.codec.algorithm
                 raise ConfigError(
                     "JWT_PRIVATE_KEY",
-                    f"the auth endpoint signs {settings.algorithm} tokens and needs"
-                    " a private key; set it, or set JWT_AUTH_URL_RULE = None",
+                    f"the auth endpoint signs {algorithm} tokens and needs a"
+                    " private key; set it, or set JWT_AUTH_URL_RULE = None",
                 )
             view = self.auth_view.as_view(settings.auth_endpoint, self.strategy)
         state.add_url_rule(
-            rule, endpoint=settings.auth_endpoint, view_func=view, methods=["POST"]
+            rule,
+            endpoint=settings.auth_endpoint,
+            view_func=view,
+            methods=["POST"],
+            provide_automatic_options=False,
         )
         state.add_url_rule(
             rule,
-            endpoint=f"{settings.auth_endpoint}_method_not_allowed",
-            view_func=method_not_allowed,
-            methods=["GET", "PUT", "PATCH", "DELETE", "CONNECT", "TRACE"],
+            endpoint=f"{settings.auth_endpoint}_other_methods",
+            view_func=other_methods,
+            methods=OTHER_METHODS,
+            provide_automatic_options=False,
         )
 
     def _render_error(self, error: JWTError) -> ResponseReturnValue:

@@ -57,8 +57,6 @@ CONFIG_KEYS: tuple[str, ...] = (*CONFIG_DEFAULTS, "JWT_SECRET_KEY")
 
 #: RFC 7230 token characters, for the header prefix (an auth-scheme).
 _AUTH_SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-#: RFC 7518 section 3.2: an HMAC key at least as long as the hash output.
-_MIN_HMAC_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,6 @@ class Settings:
     auth_endpoint: str
     username_key: str
     password_key: str
-    algorithm: str
     header_prefix: str
     header_prefix_lower: str
     expiration_delta: int
@@ -93,15 +90,13 @@ def read_raw(config: Mapping[str, t.Any]) -> tuple[t.Any, ...]:
     return tuple(map(config.get, CONFIG_KEYS))
 
 
-def snapshot(config: Mapping[str, t.Any]) -> tuple[t.Any, ...]:
-    """:func:`read_raw` with lists copied, to keep for comparison.
+def snapshot(raw: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
+    """``raw`` with its lists copied, to keep for comparison.
 
     Comparing it with a later :func:`read_raw` is equal until a value is
     replaced or a list is changed in place.
     """
-    return tuple(
-        list(value) if isinstance(value, list) else value for value in read_raw(config)
-    )
+    return tuple(list(value) if isinstance(value, list) else value for value in raw)
 
 
 def load_settings(config: Mapping[str, t.Any]) -> Settings:
@@ -114,6 +109,10 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
     verify_expiration = _flag(config, "JWT_VERIFY_EXPIRATION")
     verify_claims = _claims(config, "JWT_VERIFY_CLAIMS", allowed=VERIFIABLE_CLAIMS)
     required_claims = _claims(config, "JWT_REQUIRED_CLAIMS")
+    if "aud" in required_claims:
+        raise ConfigError(
+            "JWT_REQUIRED_CLAIMS", "'aud' is always refused: no audience is configured"
+        )
     username_key = _name(config, "JWT_AUTH_USERNAME_KEY")
     password_key = _name(config, "JWT_AUTH_PASSWORD_KEY")
     if username_key == password_key:
@@ -153,13 +152,16 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
         max_token_size=max_token_size,
         cache_size=cache_size,
     )
+    if signing_key is not None and not codec.keys_match():
+        raise ConfigError(
+            "JWT_PUBLIC_KEY", f"does not verify what the {algorithm} private key signs"
+        )
     return Settings(
         default_realm=_realm(config, "JWT_DEFAULT_REALM"),
         auth_url_rule=_url_rule(config),
         auth_endpoint=_endpoint(config),
         username_key=username_key,
         password_key=password_key,
-        algorithm=algorithm,
         header_prefix=header_prefix,
         header_prefix_lower=header_prefix.lower(),
         expiration_delta=int(_seconds(config, "JWT_EXPIRATION_DELTA", minimum=1)),
@@ -191,9 +193,8 @@ def _claims(
     config: Mapping[str, t.Any], key: str, allowed: t.Sequence[str] | None = None
 ) -> tuple[str, ...]:
     value = config.get(key)
-    if isinstance(value, (str, bytes)) or not isinstance(
-        value, (list, tuple, set, frozenset)
-    ):
+    # Ordered and comparable by value: a set changed in place would not be.
+    if not isinstance(value, (list, tuple)):
         raise ConfigError(key, f"must be a list of claim names, not {value!r}")
     for claim in value:
         if not isinstance(claim, str) or not claim:
@@ -286,35 +287,35 @@ def _keys(config: Mapping[str, t.Any], algorithm: str) -> tuple[t.Any, t.Any]:
             prepared = algo.prepare_key(secret)
         except jwt.InvalidKeyError as exc:
             raise ConfigError("JWT_SECRET_KEY", str(exc)) from None
-        if len(prepared) < _MIN_HMAC_BYTES[algorithm]:
-            logger.warning(
-                "jwt_blueprint: JWT_SECRET_KEY is %d bytes; %s wants at least %d"
-                " random bytes (RFC 7518 section 3.2). Use secrets.token_hex(32).",
-                len(prepared),
-                algorithm,
-                _MIN_HMAC_BYTES[algorithm],
-            )
+        _warn_if_short(algo, prepared, "JWT_SECRET_KEY")
         return prepared, prepared
 
     private_key = _key_material(config, "JWT_PRIVATE_KEY", required=False)
     private_source = "JWT_PRIVATE_KEY"
-    secret = config.get("JWT_SECRET_KEY")
-    if private_key is None and _looks_like_pem(secret):
-        # Flask-JWT signed with JWT_SECRET_KEY whatever the algorithm; any
-        # other secret there is SECRET_KEY's, meant for sessions.
-        private_key = secret
-        private_source = "JWT_SECRET_KEY"
     public_key = _key_material(config, "JWT_PUBLIC_KEY", required=False)
+    public_source = "JWT_PUBLIC_KEY"
+    secret = config.get("JWT_SECRET_KEY")
+    if private_key is None and public_key is None and _looks_like_pem(secret):
+        # Flask-JWT used JWT_SECRET_KEY whatever the algorithm: a private key
+        # to sign, or a public one on a service that only verifies. Any other
+        # secret there is SECRET_KEY's, meant for sessions.
+        prepared = _prepare_asymmetric(algo, secret, "JWT_SECRET_KEY", algorithm)
+        if hasattr(prepared, "sign"):
+            private_key, private_source = secret, "JWT_SECRET_KEY"
+        else:
+            public_key, public_source = secret, "JWT_SECRET_KEY"
 
     signing = None
     if private_key is not None:
         signing = _prepare_asymmetric(algo, private_key, private_source, algorithm)
         if not hasattr(signing, "sign"):
             raise ConfigError(private_source, f"is not a private key for {algorithm}")
+        _warn_if_short(algo, signing, private_source)
     if public_key is not None:
-        verifying = _prepare_asymmetric(algo, public_key, "JWT_PUBLIC_KEY", algorithm)
+        verifying = _prepare_asymmetric(algo, public_key, public_source, algorithm)
         if hasattr(verifying, "sign"):
             verifying = verifying.public_key()
+        _warn_if_short(algo, verifying, public_source)
     elif signing is not None:
         verifying = signing.public_key()
     else:
@@ -322,6 +323,12 @@ def _keys(config: Mapping[str, t.Any], algorithm: str) -> tuple[t.Any, t.Any]:
             "JWT_PUBLIC_KEY", f"{algorithm} needs JWT_PUBLIC_KEY or JWT_PRIVATE_KEY"
         )
     return signing, verifying
+
+
+def _warn_if_short(algo: t.Any, key: t.Any, source: str) -> None:
+    message = algo.check_key_length(key)
+    if message:
+        logger.warning("jwt_blueprint: %s: %s", source, message)
 
 
 def _looks_like_pem(value: t.Any) -> t.TypeGuard[str | bytes]:

@@ -8,23 +8,19 @@ import typing as t
 
 import jwt
 from flask import current_app
-from flask import g
 
 from .exceptions import AuthorizationRequired
 from .exceptions import InvalidTokenError
 from .exceptions import make_challenge
 from .exceptions import quote_header_value
 from .exceptions import UnknownIdentityError
+from .globals import set_current_identity
 from .state import get_state
+from .strategy import is_default_handler
 from .strategy import JWTStrategy
 from .typing import Claims
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-
-
-def _is_default(callback: t.Callable[..., t.Any], default: t.Any) -> bool:
-    """Whether ``callback`` is a strategy's own, un-overridden ``default``."""
-    return getattr(callback, "__func__", None) is default
 
 
 def check_identity_claim(payload: Claims) -> None:
@@ -50,7 +46,16 @@ def verify_jwt_in_request(realm: str | None = None) -> t.Any:
         default.
     :return: the identity.
     :raises JWTError: if there is no valid token for a known identity.
+    :raises ValueError: if ``realm`` cannot go into a header.
     """
+    if realm is not None:
+        quote_header_value(realm)
+    return _verify(realm)
+
+
+def _verify(realm: str | None) -> t.Any:
+    # verify_jwt_in_request without checking the realm, which jwt_required
+    # has checked once, at decoration time.
     state = get_state()
     settings = state.settings()
     strategy = state.strategy
@@ -59,18 +64,18 @@ def verify_jwt_in_request(realm: str | None = None) -> t.Any:
 
     # The default handlers are called with the settings in hand, rather than
     # looking them up again: this runs on every protected request.
-    if _is_default(strategy.request_callback, JWTStrategy.request_token):
+    if is_default_handler(strategy.request_callback, JWTStrategy.request_token):
         token = strategy.read_token(settings, realm)
     else:
         token = strategy.request_callback()
     if token is None:
         raise AuthorizationRequired(make_challenge(prefix, realm))
     try:
-        if _is_default(strategy.jwt_decode_callback, JWTStrategy.decode_token):
+        if is_default_handler(strategy.jwt_decode_callback, JWTStrategy.decode_token):
             payload = settings.codec.decode(token)
         else:
             payload = strategy.jwt_decode_callback(token)
-        if _is_default(strategy.jwt_payload_callback, JWTStrategy.make_payload):
+        if is_default_handler(strategy.jwt_payload_callback, JWTStrategy.make_payload):
             check_identity_claim(payload)
     except (jwt.PyJWTError, RecursionError) as exc:
         description = str(exc) or type(exc).__name__
@@ -86,7 +91,8 @@ def verify_jwt_in_request(realm: str | None = None) -> t.Any:
             "jwt_required needs an identity handler: pass identity_handler="
             " or decorate one with @jwt.identity_handler"
         )
-    g._jwt_identity = identity = identity_callback(payload)
+    identity = identity_callback(payload)
+    set_current_identity(identity)
     if identity is None:
         raise UnknownIdentityError(
             make_challenge(prefix, realm, "invalid_token", "User does not exist")
@@ -112,19 +118,14 @@ def jwt_required(realm: str | None = None) -> t.Callable[[F], F]:
         quote_header_value(realm)
 
     def decorator(fn: F) -> F:
-        if inspect.iscoroutinefunction(fn):
+        is_async = inspect.iscoroutinefunction(fn)
 
-            @functools.wraps(fn)
-            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                verify_jwt_in_request(realm)
+        @functools.wraps(fn)
+        def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            _verify(realm)
+            if is_async:
                 return current_app.ensure_sync(fn)(*args, **kwargs)
-
-        else:
-
-            @functools.wraps(fn)
-            def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-                verify_jwt_in_request(realm)
-                return fn(*args, **kwargs)
+            return fn(*args, **kwargs)
 
         return t.cast(F, wrapper)
 

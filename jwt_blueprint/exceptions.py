@@ -9,6 +9,7 @@ when a token was presented). Nothing here imports Flask.
 from __future__ import annotations
 
 import typing as t
+from http import HTTPStatus
 
 #: Characters a quoted-string (RFC 9110 section 5.6.4) may hold unescaped. We are
 #: stricter than the RFC: printable ASCII only, so a header can never be split.
@@ -47,14 +48,17 @@ def make_challenge(
     """Build a ``WWW-Authenticate`` value: ``JWT realm="Login Required"``.
 
     ``error`` and ``description`` add RFC 6750's ``error`` and
-    ``error_description`` parameters. A description that cannot be quoted
-    safely is left out rather than risk the header.
+    ``error_description`` parameters. RFC 6750 section 3 keeps quotes and
+    backslashes out of the description, so quotes become apostrophes; a
+    description with anything else outside printable ASCII is left out.
     """
     challenge = f"{scheme} realm={quote_header_value(realm)}"
     if error is not None:
         challenge += f", error={quote_header_value(error)}"
-        if description is not None and _PRINTABLE.issuperset(description):
-            challenge += f", error_description={quote_header_value(description)}"
+        if description is not None:
+            description = description.replace('"', "'")
+            if _PRINTABLE.issuperset(description) and "\\" not in description:
+                challenge += f', error_description="{description}"'
     return challenge
 
 
@@ -173,7 +177,8 @@ class InvalidCredentialsError(JWTError):
 
 
 class BadRequestError(JWTError):
-    """The request body is not what the endpoint accepts (status 400).
+    """The request body is not what the endpoint accepts (400, or 413 when
+    too large); ``error`` is the status's reason phrase.
 
     :attr:`errors` maps each offending field to its messages.
     """
@@ -184,5 +189,5 @@ class BadRequestError(JWTError):
         errors: dict[str, t.Any] | None = None,
         status_code: int = 400,
     ) -> None:
-        super().__init__("Bad Request", description, status_code=status_code)
+        super().__init__(HTTPStatus(status_code).phrase, description, status_code)
         self.errors = errors

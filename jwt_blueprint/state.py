@@ -6,6 +6,7 @@ import typing as t
 
 from flask import current_app
 
+from .config import CONFIG_KEYS
 from .config import load_settings
 from .config import read_raw
 from .config import Settings
@@ -32,15 +33,25 @@ class JWTState:
         self.strategy = strategy
         # One tuple, swapped in one assignment, so threads never see a
         # snapshot paired with the settings of another.
-        self._current = (snapshot(self.config), load_settings(self.config))
+        self._current = self._load(read_raw(config))
 
     def settings(self) -> Settings:
         """The validated settings, rebuilt if the config changed."""
         seen, settings = self._current
-        if read_raw(self.config) != seen:
-            settings = load_settings(self.config)
-            self._current = (snapshot(self.config), settings)
+        raw = read_raw(self.config)
+        if raw != seen:
+            self._current = current = self._load(raw)
+            # Now, rather than whenever the cyclic collector runs.
+            settings.codec.clear_cache()
+            settings = current[1]
         return settings
+
+    @staticmethod
+    def _load(raw: tuple[t.Any, ...]) -> tuple[tuple[t.Any, ...], Settings]:
+        # Parse the values that were compared, not the config again, so a
+        # change made meanwhile cannot be paired with older settings.
+        frozen = snapshot(raw)
+        return frozen, load_settings(dict(zip(CONFIG_KEYS, frozen, strict=True)))
 
 
 def get_state() -> JWTState:

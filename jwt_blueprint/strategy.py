@@ -17,12 +17,15 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import Headers
 
 from .config import Settings
 from .exceptions import InvalidHeaderError
 from .exceptions import JWTError
 from .exceptions import make_challenge
+from .schemas import TokenSchema
 from .state import get_state
+from .tokens import AccessToken
 from .typing import AuthenticationCallback
 from .typing import AuthRequestCallback
 from .typing import AuthResponseCallback
@@ -67,9 +70,7 @@ class JWTStrategy:
         self.jwt_decode_callback: DecodeCallback = self.decode_token
         self.request_callback: RequestCallback = self.request_token
         self.jwt_error_callback: ErrorCallback = self.error_response
-        #: ``None`` means :class:`~jwt_blueprint.AuthView` dumps its
-        #: ``token_schema``.
-        self.auth_response_callback: AuthResponseCallback | None = None
+        self.auth_response_callback: AuthResponseCallback = self.auth_response
         #: Deprecated: a view that replaces the built-in auth endpoint.
         self.auth_request_callback: AuthRequestCallback | None = None
 
@@ -161,11 +162,13 @@ class JWTStrategy:
         """No extra JOSE headers by default."""
         return None
 
-    def encode_token(self, identity: t.Any) -> str:
+    def encode_token(self, identity: t.Any) -> AccessToken:
         """Sign the payload handler's claims for ``identity``."""
         codec = get_state().settings().codec
-        return codec.encode(
-            self.jwt_payload_callback(identity), self.jwt_headers_callback(identity)
+        return AccessToken(
+            codec.encode(
+                self.jwt_payload_callback(identity), self.jwt_headers_callback(identity)
+            )
         )
 
     def decode_token(self, token: str) -> Claims:
@@ -214,9 +217,21 @@ class JWTStrategy:
         )
         raise InvalidHeaderError(description, challenge)
 
+    def auth_response(self, access_token: str, identity: t.Any) -> ResponseReturnValue:
+        """``{"access_token": "<token>"}``, dumped by :class:`TokenSchema`.
+
+        While this default is in use, :class:`~jwt_blueprint.AuthView` dumps
+        its own ``token_schema`` instead, so a subclass can swap it.
+        """
+        return jsonify(
+            TokenSchema().dump(
+                {"access_token": str(access_token), "identity": identity}
+            )
+        )
+
     def error_response(self, error: JWTError) -> ResponseReturnValue:
         """Render ``error`` as JSON with its status and headers."""
-        headers = dict(error.headers)
+        headers = Headers(error.headers)
         if error.status_code == 401 and "WWW-Authenticate" not in headers:
             settings = get_state().settings()
             headers["WWW-Authenticate"] = make_challenge(
@@ -224,6 +239,12 @@ class JWTStrategy:
             )
         current_app.logger.debug("jwt_blueprint: %r", error)
         return jsonify(error.to_dict()), error.status_code, headers
+
+
+def is_default_handler(callback: t.Callable[..., t.Any], default: t.Any) -> bool:
+    """Whether ``callback`` is a strategy's own ``default`` method, not
+    overridden by a subclass nor replaced by a decorator."""
+    return getattr(callback, "__func__", None) is default
 
 
 def identity_id_of(identity: t.Any) -> t.Any:

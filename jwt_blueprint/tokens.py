@@ -23,6 +23,7 @@ import math
 import re
 import time
 import typing as t
+import warnings
 from base64 import urlsafe_b64decode
 from base64 import urlsafe_b64encode
 from calendar import timegm
@@ -58,6 +59,20 @@ _TIME_CLAIM_LABELS = {"exp": "Expiration Time", "iat": "Issued At", "nbf": "Not 
 #: A verified token: its claims, whether any claim is a list or an object,
 #: and its ``exp``, ``nbf`` and ``iat`` (``None`` when absent or not verified).
 _Verified = tuple[Claims, bool, "float | None", "float | None", "float | None"]
+
+
+class AccessToken(str):
+    """A token is text. ``decode()`` is kept for Flask-JWT response handlers
+    written for PyJWT 1, which returned bytes: it warns and returns the token.
+    """
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        warnings.warn(
+            "access tokens are str since PyJWT 2; drop the .decode() call",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return str(self)
 
 
 def _b64encode(data: bytes) -> str:
@@ -117,8 +132,8 @@ class TokenCodec:
     Verified tokens are kept in a bounded LRU cache keyed by the exact token
     string, so a token seen again skips base64, JSON and the signature. Time
     claims (``exp``, ``nbf``, ``iat``) are checked against the clock on every
-    call, hit or miss. Only tokens whose signature verified are cached, so
-    invalid tokens cannot grow it.
+    call, hit or miss. Tokens that fail verification are never cached, so
+    with the signature checked, invalid tokens cannot grow it.
 
     :param algorithm: the one JWS algorithm, e.g. ``"HS256"``.
     :param signing_key: the prepared key to sign with, ``None`` for a
@@ -198,6 +213,10 @@ class TokenCodec:
             value = payload.get(claim)
             if isinstance(value, datetime):
                 payload[claim] = timegm(value.utctimetuple())
+        if headers and not isinstance(headers.get("kid", ""), str):
+            raise TypeError(
+                "the 'kid' header must be a string (RFC 7515 section 4.1.4)"
+            )
         header = self._encode_header(headers) if headers else self._header_segment
         body = _b64encode(json.dumps(payload, separators=(",", ":")).encode())
         signing_input = f"{header}.{body}".encode("ascii")
@@ -223,6 +242,9 @@ class TokenCodec:
         """
         if not isinstance(token, str):
             raise DecodeError("Invalid token type: must be a string")
+        if not token.isascii():
+            # A custom request handler may pass anything; a JWS is ASCII.
+            raise DecodeError("Invalid token: must be ASCII")
         if len(token) > self.max_token_size:
             raise DecodeError("Token is too large")
         claims, nested, exp, nbf, iat = self._verified(token)
@@ -236,6 +258,11 @@ class TokenCodec:
         # A copy, so a handler that changes it cannot change the cache; deep
         # only when needed, which the default claims never are.
         return copy.deepcopy(claims) if nested else dict(claims)
+
+    def keys_match(self) -> bool:
+        """Whether the verifying key accepts what the signing key signs."""
+        probe = b"jwt_blueprint key check"
+        return self._verify_signature(probe, self._sign(probe))
 
     def clear_cache(self) -> None:
         """Forget every verified token."""
@@ -257,7 +284,8 @@ class TokenCodec:
             crit = header["crit"]
             if not isinstance(crit, list):
                 raise InvalidTokenError("Invalid 'crit' header: must be a list")
-            raise InvalidTokenError(f"Unsupported critical extension: {crit}")
+            # Not echoed: it is the attacker's text, unverified and unbounded.
+            raise InvalidTokenError("Unsupported critical extension")
         if "b64" in header:
             raise InvalidTokenError(
                 "The 'b64' header parameter requires 'b64' to be listed in 'crit'."

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import typing as t
-import warnings
 
 from flask import jsonify
 from flask import request
@@ -12,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from marshmallow import Schema
 from marshmallow import ValidationError
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .config import Settings
@@ -22,23 +22,9 @@ from .exceptions import make_challenge
 from .schemas import CredentialsSchema
 from .schemas import TokenSchema
 from .state import get_state
-
-if t.TYPE_CHECKING:  # pragma: no cover
-    from .strategy import JWTStrategy
-
-
-class AccessToken(str):
-    """A token is text. ``decode()`` is kept for Flask-JWT response handlers
-    written for PyJWT 1, which returned bytes: it warns and returns the token.
-    """
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        warnings.warn(
-            "access tokens are str since PyJWT 2; drop the .decode() call",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return str(self)
+from .strategy import is_default_handler
+from .strategy import JWTStrategy
+from .tokens import AccessToken
 
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, t.Any]]) -> dict[str, t.Any]:
@@ -53,13 +39,21 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, t.Any]]) -> dict[str, t.Any]:
     return result
 
 
-def method_not_allowed() -> ResponseReturnValue:
-    """Answer other methods on the auth URL with JSON, not Flask's HTML."""
+#: The RFC 9110 methods other than POST (and HEAD, served as GET).
+OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "CONNECT", "TRACE", "OPTIONS"]
+_ALLOW = {"Allow": "POST, OPTIONS"}
+
+
+def other_methods() -> ResponseReturnValue:
+    """Answer OPTIONS, and every other method with a JSON 405 rather than
+    Flask's HTML, on the auth URL."""
+    if request.method == "OPTIONS":
+        return "", 200, _ALLOW
     raise JWTError(
         "Method Not Allowed",
         f"The auth endpoint accepts POST, not {request.method}",
         status_code=405,
-        headers={"Allow": "POST, OPTIONS"},
+        headers=_ALLOW,
     )
 
 
@@ -107,7 +101,9 @@ class AuthView(MethodView):
         settings = get_state().settings()
         credentials = self.load_credentials(settings)
         identity = self.authenticate(credentials)
-        if identity is None:
+        # Falsy, not just None: Flask-JWT tested ``if identity``, and handlers
+        # written for it may return False.
+        if not identity:
             raise InvalidCredentialsError(
                 make_challenge(settings.header_prefix, settings.default_realm)
             )
@@ -141,19 +137,29 @@ class AuthView(MethodView):
                 {"_body": ["Content-Type must be application/json."]},
             )
         app_limit = request.max_content_length
-        request.max_content_length = (
+        limit = (
             self.max_body_size
             if app_limit is None
             else min(app_limit, self.max_body_size)
         )
+        # One byte over the limit: a body of unknown length (chunked) is cut
+        # at the limit without an error, so reading one more tells.
+        request.max_content_length = limit + 1
         try:
             body = request.get_data(cache=False)
         except RequestEntityTooLarge:
+            body = None
+        except ClientDisconnected:
+            raise BadRequestError(
+                "Request body is incomplete",
+                {"_body": ["The body is shorter than its Content-Length."]},
+            ) from None
+        if body is None or len(body) > limit:
             raise BadRequestError(
                 "Request body is too large",
-                {"_body": [f"Must be at most {request.max_content_length} bytes."]},
+                {"_body": [f"Must be at most {limit} bytes."]},
                 status_code=413,
-            ) from None
+            )
         try:
             # RFC 8259 section 8.1: UTF-8 only, where json.loads would also
             # guess UTF-16 and UTF-32 from bytes; NaN and Infinity are not JSON.
@@ -199,9 +205,10 @@ class AuthView(MethodView):
 
     def make_response(self, access_token: str, identity: t.Any) -> ResponseReturnValue:
         """The 200 response: the strategy's ``auth_response_handler`` if one
-        is set, else :attr:`token_schema` dumped as JSON."""
+        is set, else :attr:`token_schema` dumped as JSON (which is what the
+        default handler does with :class:`~.schemas.TokenSchema`)."""
         callback = self.strategy.auth_response_callback
-        if callback is not None:
+        if not is_default_handler(callback, JWTStrategy.auth_response):
             return callback(access_token, identity)
         return jsonify(
             self._token_schema.dump(

@@ -422,7 +422,7 @@ def test_other_methods_on_the_auth_url_get_json(client, method):
 def test_options_on_the_auth_url(client):
     response = client.options("/auth")
     assert response.status_code == 200
-    assert "POST" in response.headers["Allow"]
+    assert response.headers["Allow"] == "POST, OPTIONS"
 
 
 def test_app_body_limit_is_kept_when_smaller():
@@ -502,3 +502,136 @@ def test_config_error_is_exported():
 
     assert jwt_blueprint.ConfigError is ConfigError
     assert issubclass(ConfigError, ValueError)
+
+
+def test_current_identity_does_not_outlive_its_request(app, client):
+    @app.get("/open")
+    def open_view():
+        return repr(current_identity == None)  # noqa: E711
+
+    token = login(client)
+    with app.app_context():  # Flask reuses this context for both requests
+        assert client.get("/protected", headers=auth_header(token)).status_code == 200
+        assert client.get("/open").text == "True"
+
+
+def test_verify_jwt_in_request_checks_the_realm(app, client):
+    from jwt_blueprint import verify_jwt_in_request
+
+    @app.get("/bad-realm")
+    def bad_realm():
+        verify_jwt_in_request(realm="Zoë's API")
+        return "never"
+
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    with pytest.raises(ValueError, match="printable ASCII"):
+        client.get("/bad-realm", headers=auth_header(login(client)))
+
+
+def test_public_key_in_jwt_secret_key_makes_a_verify_only_service(key_pair):
+    # Flask-JWT's way: JWT_SECRET_KEY held whatever key the service had.
+    algorithm, private, public = key_pair
+    issuer = create_app({"JWT_ALGORITHM": algorithm, "JWT_PRIVATE_KEY": private})
+    token = login(issuer.test_client())
+    app = Flask(__name__)
+    app.config.update(
+        JWT_ALGORITHM=algorithm, JWT_SECRET_KEY=public, JWT_AUTH_URL_RULE=None
+    )
+    app.register_blueprint(JWTBlueprint(JWTStrategy(identity_handler=identity)))
+
+    @app.get("/protected")
+    @jwt_required()
+    def protected():
+        return f"{current_identity}"
+
+    response = app.test_client().get("/protected", headers=auth_header(token))
+    assert response.text == "User(id='1')"
+
+
+def test_mismatched_key_pair_fails_at_startup(key_pair):
+    algorithm, private, public = key_pair
+    other_private, other_public = pem_pair(KEYS[algorithm]())
+    with pytest.raises(ConfigError, match="^JWT_PUBLIC_KEY: does not verify"):
+        create_app(
+            {
+                "JWT_ALGORITHM": algorithm,
+                "JWT_PRIVATE_KEY": private,
+                "JWT_PUBLIC_KEY": other_public,
+            }
+        )
+
+
+def test_short_rsa_key_warns(caplog):
+    import logging
+
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    private, _ = pem_pair(weak)
+    with caplog.at_level(logging.WARNING, "jwt_blueprint"):
+        client = create_app({"JWT_ALGORITHM": "RS256", "JWT_PRIVATE_KEY": private})
+    assert "JWT_PRIVATE_KEY: The RSA key is 1024 bits long" in caplog.text
+    assert client.test_client().post("/auth", json={}).status_code == 400
+
+
+def test_subclass_signing_elsewhere_needs_no_private_key(key_pair):
+    algorithm, private, public = key_pair
+    prepared = jwt.PyJWK.from_json(
+        jwt.algorithms.get_default_algorithms()[algorithm].to_jwk(
+            serialization.load_pem_private_key(private, None)
+        )
+    ).key
+
+    class RemoteSigner(JWTStrategy):
+        # Stands in for a KMS: signs with a key this app does not hold.
+        def encode_token(self, identity):
+            return jwt.encode(
+                {
+                    "identity": identity.id,
+                    "sub": str(identity.id),
+                    "iat": 1,
+                    "nbf": 1,
+                    "exp": 2**40,
+                },
+                prepared,
+                algorithm=algorithm,
+            )
+
+    app = Flask(__name__)
+    app.config.update(JWT_ALGORITHM=algorithm, JWT_PUBLIC_KEY=public)
+    app.register_blueprint(JWTBlueprint(RemoteSigner(authenticate, identity)))
+
+    @app.get("/protected")
+    @jwt_required()
+    def protected():
+        return f"{current_identity}"
+
+    client = app.test_client()
+    token = login(client)
+    assert client.get("/protected", headers=auth_header(token)).status_code == 200
+
+
+def test_body_shorter_than_its_content_length(client):
+    import io
+
+    body = b'{"username": "user1", "password": "abcxyz"}'
+    response = client.post(
+        "/auth",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": str(len(body) + 10)},
+    )
+    assert response.status_code == 400
+    assert response.json["description"] == "Request body is incomplete"
+
+
+def test_streamed_body_over_the_limit_is_refused_not_cut(client):
+    import io
+
+    body = b'{"username": "user1", "password": "abcxyz"}' + b" " * 70000 + b"x"
+    response = client.post(
+        "/auth",
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert response.json["error"] == "Request Entity Too Large"

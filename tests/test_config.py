@@ -267,7 +267,7 @@ def test_short_secret_warns_but_runs(caplog):
     # The seed's quickstart used 'super-secret'; it must keep running.
     with caplog.at_level(logging.WARNING, "jwt_blueprint"):
         app = create_app({"JWT_SECRET_KEY": "super-secret"})
-    assert "JWT_SECRET_KEY is 12 bytes; HS256 wants at least 32" in caplog.text
+    assert "JWT_SECRET_KEY: The HMAC key is 12 bytes long" in caplog.text
     client = app.test_client()
     # Warned once at startup, not on every request (warnings are errors here).
     token = login(client)
@@ -316,6 +316,9 @@ BAD_CONFIG = [
     ("JWT_REQUIRED_CLAIMS", "exp"),
     ("JWT_REQUIRED_CLAIMS", [1]),
     ("JWT_REQUIRED_CLAIMS", [""]),
+    ("JWT_REQUIRED_CLAIMS", {"exp"}),
+    ("JWT_REQUIRED_CLAIMS", ["exp", "aud"]),
+    ("JWT_VERIFY_CLAIMS", {"signature"}),
     ("JWT_MAX_TOKEN_SIZE", 0),
     ("JWT_MAX_TOKEN_SIZE", "8192"),
     ("JWT_MAX_TOKEN_SIZE", True),

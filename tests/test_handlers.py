@@ -375,3 +375,56 @@ def test_error_repr_and_version():
     assert jwt_blueprint.__version__ == "0.1.0"
     with pytest.raises(AttributeError):
         jwt_blueprint.no_such_name  # noqa: B018
+
+
+def test_authentication_handler_returning_false_is_a_wrong_password():
+    # Flask-JWT tested `if identity`, so seed handlers may return False.
+    jwt_obj = JWT(
+        None,
+        lambda username, password: authenticate(username, password) or False,
+        identity,
+    )
+    client = seed_app(jwt_obj).test_client()
+    response = client.post("/auth", json={"username": "user1", "password": "nope"})
+    assert response.status_code == 401
+    assert response.json["description"] == "Invalid credentials"
+
+
+def test_default_callbacks_can_be_called_like_flask_jwts(app):
+    jwt_obj = app.extensions["jwt"]
+    user = USERID_TABLE[1]
+    with app.test_request_context():
+        token = jwt_obj.jwt_encode_callback(user)
+        with pytest.warns(DeprecationWarning):
+            assert token.decode("utf-8") == token
+        response = app.make_response(jwt_obj.auth_response_callback(token, user))
+    assert response.json == {"access_token": token}
+
+
+def test_custom_request_handler_with_non_ascii_token():
+    jwt_obj = JWT(None, authenticate, identity)
+    jwt_obj.request_handler(lambda: request.args.get("token"))
+    client = seed_app(jwt_obj).test_client()
+    header, payload, signature = login(client).split(".")
+    response = client.get(f"/protected?token={header}.{payload}é.{signature}")
+    assert response.status_code == 401
+    assert response.json["description"] == "Invalid token: must be ASCII"
+
+
+def test_custom_challenge_in_any_case_is_kept(app, client):
+    @app.get("/custom")
+    def custom():
+        raise JWTError(
+            "Nope", "Go away", headers={"www-authenticate": 'Basic realm="x"'}
+        )
+
+    response = client.get("/custom")
+    assert response.headers.getlist("WWW-Authenticate") == ['Basic realm="x"']
+
+
+def test_headers_handler_with_a_non_string_kid_is_a_server_bug():
+    jwt_obj = JWT(None, authenticate, identity)
+    jwt_obj.jwt_headers_handler(lambda user: {"kid": 7})
+    client = seed_app(jwt_obj, PROPAGATE_EXCEPTIONS=True).test_client()
+    with pytest.raises(TypeError, match="'kid' header must be a string"):
+        login(client)

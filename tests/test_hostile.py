@@ -96,10 +96,9 @@ INVALID_HEADER_JSON = token_refused(re.compile(r"Invalid header string: .+"))
 INVALID_PAYLOAD_JSON = token_refused(re.compile(r"Invalid payload string: .+"))
 HEADER_NOT_OBJECT = token_refused("Invalid header string: must be a json object")
 PAYLOAD_NOT_OBJECT = token_refused("Invalid payload string: must be a json object")
-#: PyJWT and jwt_blueprint word the rendering of the offending list
-#: differently; the contract is the refusal and what it is about.
+#: The offending list is not echoed back: it is the attacker's text.
 CRIT = token_refused(
-    re.compile(r"(Unsupported critical extension|Invalid 'crit' header): .+")
+    re.compile(r"Unsupported critical extension|Invalid 'crit' header: must be a list")
 )
 
 
@@ -117,8 +116,11 @@ def challenge(
     value = f"{scheme} realm={quoted(realm)}"
     if description is not None:
         value += f", error={quoted(error)}"
+        # RFC 6750 section 3: no quote or backslash in error_description.
+        description = description.replace('"', "'")
         if description.isascii() and description.isprintable():
-            value += f", error_description={quoted(description)}"
+            if "\\" not in description:
+                value += f', error_description="{description}"'
     return value
 
 
@@ -672,12 +674,12 @@ TOKEN_CASES = [
     token_case(
         "b64-false-detached",
         partial(forge, {**HS256, "b64": False, "crit": ["b64"]}, b""),
-        token_refused(re.compile(r".*b64.*")),
+        CRIT,
     ),
     token_case(
         "b64-false-attached",
         partial(forge, {**HS256, "b64": False, "crit": ["b64"]}),
-        token_refused(re.compile(r".*b64.*")),
+        CRIT,
     ),
     # RFC 7797 section 6: "b64" MUST be listed in "crit"; a token that says
     # b64=false and does not is malformed, whatever its payload.
@@ -1272,7 +1274,11 @@ def assert_auth_refused(response: t.Any, refused: AuthRefused) -> None:
     assert response.mimetype == "application/json", show(response)
     body = response.get_json()
     assert body["status_code"] == refused.status
-    assert body["error"] == "Bad Request"
+    # The reason phrase of the status; a wrong password keeps Flask-JWT's.
+    expected_error = (
+        "Request Entity Too Large" if refused.status == 413 else "Bad Request"
+    )
+    assert body["error"] == expected_error, body
     assert body["description"] == refused.description, body
     if refused.fields is None:
         assert set(body) == {"status_code", "error", "description"}
