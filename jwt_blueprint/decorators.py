@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import inspect
 import typing as t
+from collections.abc import Mapping
 
 import jwt
 from flask import current_app
 
+from .config import Settings
 from .exceptions import AuthorizationRequired
 from .exceptions import InvalidTokenError
 from .exceptions import make_challenge
@@ -23,6 +25,16 @@ from .typing import Claims
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
+def _issues_default_tokens(strategy: JWTStrategy, settings: Settings) -> bool:
+    # Only then do we know what the identity claim must look like; a service
+    # that verifies another's tokens may receive any layout.
+    return (
+        settings.codec.signing_key is not None
+        and is_default_handler(strategy.jwt_payload_callback, JWTStrategy.make_payload)
+        and is_default_handler(strategy.jwt_encode_callback, JWTStrategy.encode_token)
+    )
+
+
 def check_identity_claim(payload: Claims) -> None:
     """Refuse a token whose ``identity`` claim the default payload handler
     could not have written, before an identity handler trips over it.
@@ -30,6 +42,8 @@ def check_identity_claim(payload: Claims) -> None:
     :raises jwt.InvalidTokenError: if it is missing or not a string or an
         integer.
     """
+    if not isinstance(payload, Mapping):
+        return
     value = payload.get("identity")
     if value is None:
         raise jwt.MissingRequiredClaimError("identity")
@@ -75,7 +89,7 @@ def _verify(realm: str | None) -> t.Any:
             payload = settings.codec.decode(token)
         else:
             payload = strategy.jwt_decode_callback(token)
-        if is_default_handler(strategy.jwt_payload_callback, JWTStrategy.make_payload):
+        if _issues_default_tokens(strategy, settings):
             check_identity_claim(payload)
     except (jwt.PyJWTError, RecursionError) as exc:
         description = str(exc) or type(exc).__name__

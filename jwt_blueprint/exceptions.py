@@ -49,15 +49,16 @@ def make_challenge(
 
     ``error`` and ``description`` add RFC 6750's ``error`` and
     ``error_description`` parameters. RFC 6750 section 3 keeps quotes and
-    backslashes out of the description, so quotes become apostrophes; a
-    description with anything else outside printable ASCII is left out.
+    backslashes out of the description, so quotes become apostrophes and
+    backslashes are dropped; a description with anything else outside
+    printable ASCII is left out.
     """
     challenge = f"{scheme} realm={quote_header_value(realm)}"
     if error is not None:
         challenge += f", error={quote_header_value(error)}"
         if description is not None:
-            description = description.replace('"', "'")
-            if _PRINTABLE.issuperset(description) and "\\" not in description:
+            description = description.replace('"', "'").replace("\\", "")
+            if _PRINTABLE.issuperset(description):
                 challenge += f', error_description="{description}"'
     return challenge
 

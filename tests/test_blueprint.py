@@ -635,3 +635,49 @@ def test_streamed_body_over_the_limit_is_refused_not_cut(client):
     )
     assert response.status_code == 413
     assert response.json["error"] == "Request Entity Too Large"
+
+
+def test_verify_only_service_accepts_another_issuers_claim_layout(key_pair):
+    # The issuer's identity claim is an object and this service reads sub:
+    # nothing here says what identity must look like.
+    algorithm, private, public = key_pair
+    now = int(__import__("time").time())
+    token = jwt.encode(
+        {
+            "identity": {"id": 1, "roles": ["admin"]},
+            "sub": "1",
+            "iat": now,
+            "nbf": now,
+            "exp": now + 60,
+        },
+        serialization.load_pem_private_key(private, None),
+        algorithm=algorithm,
+    )
+    app = Flask(__name__)
+    app.config.update(
+        JWT_ALGORITHM=algorithm, JWT_PUBLIC_KEY=public, JWT_AUTH_URL_RULE=None
+    )
+    strategy = JWTStrategy(identity_handler=lambda payload: payload["sub"])
+    app.register_blueprint(JWTBlueprint(strategy))
+
+    @app.get("/whoami")
+    @jwt_required()
+    def whoami():
+        return f"sub {current_identity}"
+
+    response = app.test_client().get("/whoami", headers=auth_header(token))
+    assert response.text == "sub 1"
+
+
+def test_descriptions_with_backslashes_keep_to_rfc_6750(client):
+    import base64
+
+    header = base64.urlsafe_b64encode(b'{"alg": "HS\\q256"}').rstrip(b"=").decode()
+    response = client.get("/protected", headers=auth_header(f"{header}.e30.sig"))
+    assert response.status_code == 401
+    description = response.json["description"]
+    assert "\\escape" in description
+    challenge = response.headers["WWW-Authenticate"]
+    expected = description.replace("\\", "").replace('"', "'")
+    assert challenge.endswith(f'error_description="{expected}"')
+    assert "\\" not in challenge

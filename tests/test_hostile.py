@@ -117,10 +117,9 @@ def challenge(
     if description is not None:
         value += f", error={quoted(error)}"
         # RFC 6750 section 3: no quote or backslash in error_description.
-        description = description.replace('"', "'")
+        description = description.replace('"', "'").replace("\\", "")
         if description.isascii() and description.isprintable():
-            if "\\" not in description:
-                value += f', error_description="{description}"'
+            value += f', error_description="{description}"'
     return value
 
 
