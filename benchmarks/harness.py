@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .apps import Contender
 from .wsgi import Environ
-from .wsgi import start_response
+from .wsgi import serve
 from .wsgi import WSGIApp
 
 
@@ -77,17 +77,11 @@ class Timing:
 
 def time_get(app: WSGIApp, environs: list[Environ]) -> int:
     """Nanoseconds to serve one GET per environ."""
-    sr = start_response
     gc.disable()
     try:
         start = time.perf_counter_ns()
         for environ in environs:
-            iterable = app(environ.copy(), sr)
-            for _chunk in iterable:
-                pass
-            close = getattr(iterable, "close", None)
-            if close is not None:
-                close()
+            serve(app, environ.copy())
         return time.perf_counter_ns() - start
     finally:
         gc.enable()
@@ -95,7 +89,6 @@ def time_get(app: WSGIApp, environs: list[Environ]) -> int:
 
 def time_post(app: WSGIApp, environs: list[Environ], body: bytes) -> int:
     """Nanoseconds to serve one POST of ``body`` per environ."""
-    sr = start_response
     bytes_io = io.BytesIO
     gc.disable()
     try:
@@ -103,12 +96,7 @@ def time_post(app: WSGIApp, environs: list[Environ], body: bytes) -> int:
         for environ in environs:
             env = environ.copy()
             env["wsgi.input"] = bytes_io(body)
-            iterable = app(env, sr)
-            for _chunk in iterable:
-                pass
-            close = getattr(iterable, "close", None)
-            if close is not None:
-                close()
+            serve(app, env)
         return time.perf_counter_ns() - start
     finally:
         gc.enable()

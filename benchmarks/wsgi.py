@@ -58,6 +58,17 @@ def start_response(
     return _write
 
 
+def serve(app: WSGIApp, environ: Environ) -> None:
+    """Serve one request while timing: the minimal ``start_response``, the
+    body consumed and the iterable closed, as a WSGI server would."""
+    iterable = app(environ, start_response)
+    for _chunk in iterable:
+        pass
+    close = getattr(iterable, "close", None)
+    if close is not None:
+        close()
+
+
 class Response(t.NamedTuple):
     """What one checked call returned."""
 
