@@ -126,8 +126,9 @@ def run_suite(
 
 def notes_for(results: dict[str, t.Any]) -> list[str]:
     notes = [
-        "ratios are throughput ratios: X/Y = req/s of X over req/s of Y"
-        " = median µs of Y over median µs of X",
+        "ratios are throughput ratios: X/Y = req/s of X over req/s of Y, the"
+        " median over the rounds of the ratio within each round (X and Y timed"
+        " back to back), which cancels the machine's drift",
     ]
     if not results["protected"] and not results["issuance"]:
         return notes + git_notes(results)
@@ -219,11 +220,9 @@ def main(argv: list[str] | None = None) -> int:
             settings.http_rounds, settings.http_seconds, progress=progress
         )
         if "contenders" in http:
-            http["ratios"] = {
-                f"{x}/{y}": http["contenders"][x]["median_rps"]
-                / http["contenders"][y]["median_rps"]
-                for x, y in (("D", "A"), ("D", "C"))
-            }
+            http["ratios"] = report.throughput_ratios(
+                http["contenders"], (("D", "A"), ("D", "C"))
+            )
         else:
             print(f"note: HTTP part skipped: {http['skipped']}", flush=True)
         results["http"] = http

@@ -201,6 +201,7 @@ def run_http(
             "min_rps": min(rps),
             "max_rps": max(rps),
             "median_us": 1e6 / statistics.median(rps),
+            "per_round_us": [1e6 / value for value in rps],
             "p50_latency_ms": statistics.median(latencies) if latencies else None,
             "non_2xx": sum(run["non_2xx"] for run in runs[key]),
             "socket_errors": [run["socket_errors"] for run in runs[key]],

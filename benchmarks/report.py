@@ -1,13 +1,16 @@
 """The printed table, the targets, and the JSON file.
 
 Every ratio is a throughput ratio: ``X/Y`` is requests/s of X over
-requests/s of Y, i.e. Y's median µs/request over X's. Above 1 means X is
-faster.
+requests/s of Y. Above 1 means X is faster. It is the median of the ratios
+of each round, where both contenders were timed back to back: pairing them
+cancels the machine's drift, which a ratio of two medians taken from
+different rounds does not.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,12 +58,20 @@ TARGET_ALGORITHM = "HS256"
 def throughput_ratios(
     contenders: dict[str, dict[str, t.Any]], pairs: t.Iterable[tuple[str, str]]
 ) -> dict[str, float]:
-    """``{"X/Y": throughput(X) / throughput(Y)}`` for the pairs present."""
+    """``{"X/Y": throughput(X) / throughput(Y)}`` for the pairs present: the
+    median over the rounds of Y's µs/request over X's in that round."""
     return {
-        f"{x}/{y}": contenders[y]["median_us"] / contenders[x]["median_us"]
+        f"{x}/{y}": paired_ratio(
+            contenders[x]["per_round_us"], contenders[y]["per_round_us"]
+        )
         for x, y in pairs
         if x in contenders and y in contenders
     }
+
+
+def paired_ratio(x_us: list[float], y_us: list[float]) -> float:
+    """The median of ``y / x`` round by round: X's throughput over Y's."""
+    return statistics.median(y / x for x, y in zip(x_us, y_us, strict=True))
 
 
 def evaluate_targets(results: dict[str, t.Any]) -> list[dict[str, t.Any]]:
