@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from .blueprint import JWTBlueprint as JWTBlueprint
+from .claims import VerifiedToken as VerifiedToken
 from .decorators import jwt_required as jwt_required
 from .decorators import verify_jwt_in_request as verify_jwt_in_request
 from .exceptions import ConfigError as ConfigError
 from .exceptions import JWTError as JWTError
 from .extension import JWT as JWT
+from .globals import current_claims as current_claims
 from .globals import current_identity as current_identity
+from .globals import get_verified_token as get_verified_token
 from .strategy import JWTStrategy as JWTStrategy
 from .views import AuthView as AuthView
 
@@ -19,7 +22,10 @@ __all__ = [
     "JWTBlueprint",
     "JWTError",
     "JWTStrategy",
+    "VerifiedToken",
+    "current_claims",
     "current_identity",
+    "get_verified_token",
     "jwt_required",
     "verify_jwt_in_request",
 ]

@@ -10,18 +10,20 @@ only when a raw value changes (see :mod:`.state`).
 from __future__ import annotations
 
 import logging
+import math
+import operator
 import re
 import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-import jwt
 from jwt.algorithms import get_default_algorithms
-from jwt.algorithms import HMACAlgorithm
 
+from .claims import TokenClaims
 from .exceptions import ConfigError
 from .exceptions import quote_header_value
+from .keys import load_keys
 from .tokens import TokenCodec
 
 logger = logging.getLogger("jwt_blueprint")
@@ -55,6 +57,17 @@ CONFIG_DEFAULTS: Mapping[str, t.Any] = {
 #: Every key whose value shapes :class:`Settings`, in a fixed order.
 CONFIG_KEYS: tuple[str, ...] = (*CONFIG_DEFAULTS, "JWT_SECRET_KEY")
 
+#: The keys that hold the URL rule of an endpoint the blueprint serves.
+URL_RULE_KEYS = ("JWT_AUTH_URL_RULE",)
+#: The keys that hold the name of an endpoint the blueprint serves.
+ENDPOINT_NAME_KEYS = ("JWT_AUTH_ENDPOINT",)
+
+#: The longest duration accepted: what a ``timedelta`` can hold.
+MAX_DURATION = timedelta.max.total_seconds()
+#: The most clock skew tolerated. More would keep expired tokens alive for
+#: days, and is always a mistake (RFC 8725 section 3.10 speaks of minutes).
+MAX_LEEWAY = 24 * 60 * 60
+
 #: RFC 7230 token characters, for the header prefix (an auth-scheme).
 _AUTH_SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
@@ -64,14 +77,21 @@ class Settings:
     """The validated configuration of one app."""
 
     default_realm: str
-    auth_url_rule: str | None
-    auth_endpoint: str
+    #: The URL rule of each endpoint, by its key in :data:`URL_RULE_KEYS`;
+    #: ``None`` where the endpoint is off.
+    url_rules: Mapping[str, str | None]
+    #: The name of each endpoint, by its key in :data:`ENDPOINT_NAME_KEYS`.
+    endpoint_names: Mapping[str, str]
     username_key: str
     password_key: str
     header_prefix: str
     header_prefix_lower: str
-    expiration_delta: int
-    not_before_delta: int
+    #: ``"<header_prefix> "``, what an ``Authorization`` value starts with.
+    header_prefix_space: str
+    #: Seconds from ``iat`` to ``exp``; a fraction, or negative, in tests.
+    expiration_delta: float
+    #: Seconds from ``iat`` to ``nbf``.
+    not_before_delta: float
     max_token_size: int
     #: Encodes and decodes tokens with the prepared keys.
     codec: TokenCodec
@@ -84,10 +104,19 @@ def apply_defaults(config: dict[str, t.Any]) -> None:
     config.setdefault("JWT_SECRET_KEY", config.get("SECRET_KEY"))
 
 
+#: ``raw_values(config)``: the values of :data:`CONFIG_KEYS`, in order, in
+#: one C-level pass; :class:`KeyError` if a key was deleted.
+raw_values = operator.itemgetter(*CONFIG_KEYS)
+
+
 def read_raw(config: Mapping[str, t.Any]) -> tuple[t.Any, ...]:
     """The raw values :class:`Settings` depend on, in :data:`CONFIG_KEYS`
     order: one C-level pass, cheap enough for every request."""
-    return tuple(map(config.get, CONFIG_KEYS))
+    try:
+        values: tuple[t.Any, ...] = raw_values(config)
+    except KeyError:  # a key deleted since registration reads as None
+        values = tuple(map(config.get, CONFIG_KEYS))
+    return values
 
 
 def snapshot(raw: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
@@ -135,14 +164,22 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
         )
 
     header_prefix = _header_prefix(config)
-    signing_key, verifying_key = _keys(config, algorithm)
-    leeway = _seconds(config, "JWT_LEEWAY", minimum=0)
+    keys = load_keys(config, algorithm)
+    leeway = _seconds(config, "JWT_LEEWAY", minimum=0, maximum=MAX_LEEWAY)
+    expiration_delta = _seconds(config, "JWT_EXPIRATION_DELTA")
+    if 0 < expiration_delta <= leeway and verifying["exp"]:
+        logger.warning(
+            "jwt_blueprint: JWT_LEEWAY (%s s) is at least JWT_EXPIRATION_DELTA"
+            " (%s s): tokens are accepted for longer than twice their lifetime.",
+            leeway,
+            expiration_delta,
+        )
     max_token_size = _integer(config, "JWT_MAX_TOKEN_SIZE", minimum=64)
     cache_size = _integer(config, "JWT_VERIFY_CACHE_SIZE", minimum=0)
     codec = TokenCodec(
         algorithm=algorithm,
-        signing_key=signing_key,
-        verifying_key=verifying_key,
+        signing_key=keys.signing,
+        verifying_key=keys.verifying,
         leeway=leeway,
         required_claims=required_claims,
         verify_signature=verifying["signature"],
@@ -151,21 +188,23 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
         verify_iat=verifying["iat"],
         max_token_size=max_token_size,
         cache_size=cache_size,
+        claims_type=TokenClaims,
     )
-    if signing_key is not None and not codec.keys_match():
+    if keys.signing is not None and not codec.keys_match():
         raise ConfigError(
             "JWT_PUBLIC_KEY", f"does not verify what the {algorithm} private key signs"
         )
     return Settings(
         default_realm=_realm(config, "JWT_DEFAULT_REALM"),
-        auth_url_rule=_url_rule(config),
-        auth_endpoint=_endpoint(config),
+        url_rules={key: _url_rule(config, key) for key in URL_RULE_KEYS},
+        endpoint_names={key: _endpoint(config, key) for key in ENDPOINT_NAME_KEYS},
         username_key=username_key,
         password_key=password_key,
         header_prefix=header_prefix,
         header_prefix_lower=header_prefix.lower(),
-        expiration_delta=int(_seconds(config, "JWT_EXPIRATION_DELTA", minimum=1)),
-        not_before_delta=int(_seconds(config, "JWT_NOT_BEFORE_DELTA", minimum=0)),
+        header_prefix_space=header_prefix + " ",
+        expiration_delta=expiration_delta,
+        not_before_delta=_seconds(config, "JWT_NOT_BEFORE_DELTA"),
         max_token_size=max_token_size,
         codec=codec,
     )
@@ -230,37 +269,46 @@ def _header_prefix(config: Mapping[str, t.Any]) -> str:
     return value
 
 
-def _url_rule(config: Mapping[str, t.Any]) -> str | None:
-    value = config.get("JWT_AUTH_URL_RULE")
+def _url_rule(config: Mapping[str, t.Any], key: str) -> str | None:
+    value = config.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not value.startswith("/"):
         raise ConfigError(
-            "JWT_AUTH_URL_RULE",
-            f"must be None or a path starting with '/', not {value!r}",
+            key, f"must be None or a path starting with '/', not {value!r}"
         )
     return value
 
 
-def _endpoint(config: Mapping[str, t.Any]) -> str:
-    value = _name(config, "JWT_AUTH_ENDPOINT")
+def _endpoint(config: Mapping[str, t.Any], key: str) -> str:
+    value = _name(config, key)
     if "." in value:
-        raise ConfigError("JWT_AUTH_ENDPOINT", f"must not contain a dot: {value!r}")
+        raise ConfigError(key, f"must not contain a dot: {value!r}")
     return value
 
 
-def _seconds(config: Mapping[str, t.Any], key: str, minimum: int) -> float:
+def _seconds(
+    config: Mapping[str, t.Any],
+    key: str,
+    minimum: float = -MAX_DURATION,
+    maximum: float = MAX_DURATION,
+) -> float:
     value = config.get(key)
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer beyond any float
+            seconds = math.inf if value > 0 else -math.inf
     else:
         raise ConfigError(
             key, f"must be a datetime.timedelta or a number of seconds, not {value!r}"
         )
-    if not seconds >= minimum or seconds == float("inf"):
-        raise ConfigError(key, f"must be at least {minimum} seconds, not {value!r}")
+    if not minimum <= seconds <= maximum:
+        raise ConfigError(
+            key, f"must be from {minimum:g} to {maximum:g} seconds, not {seconds:g}"
+        )
     return seconds
 
 
@@ -271,87 +319,3 @@ def _integer(config: Mapping[str, t.Any], key: str, minimum: int) -> int:
             key, f"must be an integer of at least {minimum}, not {value!r}"
         )
     return value
-
-
-def _keys(config: Mapping[str, t.Any], algorithm: str) -> tuple[t.Any, t.Any]:
-    """Prepare the signing and verifying keys once, as PyJWT key objects.
-
-    Passing a PEM string to PyJWT makes it parse the key on every call;
-    prepared objects are reused.
-    """
-    algo = get_default_algorithms()[algorithm]
-    if isinstance(algo, HMACAlgorithm):
-        secret = _key_material(config, "JWT_SECRET_KEY", required=True)
-        assert secret is not None  # required=True never returns None
-        try:
-            prepared = algo.prepare_key(secret)
-        except jwt.InvalidKeyError as exc:
-            raise ConfigError("JWT_SECRET_KEY", str(exc)) from None
-        _warn_if_short(algo, prepared, "JWT_SECRET_KEY")
-        return prepared, prepared
-
-    private_key = _key_material(config, "JWT_PRIVATE_KEY", required=False)
-    private_source = "JWT_PRIVATE_KEY"
-    public_key = _key_material(config, "JWT_PUBLIC_KEY", required=False)
-    public_source = "JWT_PUBLIC_KEY"
-    secret = config.get("JWT_SECRET_KEY")
-    if private_key is None and public_key is None and _looks_like_pem(secret):
-        # Flask-JWT used JWT_SECRET_KEY whatever the algorithm: a private key
-        # to sign, or a public one on a service that only verifies. Any other
-        # secret there is SECRET_KEY's, meant for sessions.
-        prepared = _prepare_asymmetric(algo, secret, "JWT_SECRET_KEY", algorithm)
-        if hasattr(prepared, "sign"):
-            private_key, private_source = secret, "JWT_SECRET_KEY"
-        else:
-            public_key, public_source = secret, "JWT_SECRET_KEY"
-
-    signing = None
-    if private_key is not None:
-        signing = _prepare_asymmetric(algo, private_key, private_source, algorithm)
-        if not hasattr(signing, "sign"):
-            raise ConfigError(private_source, f"is not a private key for {algorithm}")
-        _warn_if_short(algo, signing, private_source)
-    if public_key is not None:
-        verifying = _prepare_asymmetric(algo, public_key, public_source, algorithm)
-        if hasattr(verifying, "sign"):
-            verifying = verifying.public_key()
-        _warn_if_short(algo, verifying, public_source)
-    elif signing is not None:
-        verifying = signing.public_key()
-    else:
-        raise ConfigError(
-            "JWT_PUBLIC_KEY", f"{algorithm} needs JWT_PUBLIC_KEY or JWT_PRIVATE_KEY"
-        )
-    return signing, verifying
-
-
-def _warn_if_short(algo: t.Any, key: t.Any, source: str) -> None:
-    message = algo.check_key_length(key)
-    if message:
-        logger.warning("jwt_blueprint: %s: %s", source, message)
-
-
-def _looks_like_pem(value: t.Any) -> t.TypeGuard[str | bytes]:
-    if isinstance(value, str):
-        return "-----BEGIN " in value
-    return isinstance(value, bytes) and b"-----BEGIN " in value
-
-
-def _key_material(
-    config: Mapping[str, t.Any], key: str, required: bool
-) -> str | bytes | None:
-    value = config.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, (str, bytes)) or not value:
-        raise ConfigError(key, "must be set to a non-empty string or bytes")
-    return value
-
-
-def _prepare_asymmetric(
-    algo: t.Any, material: str | bytes, key: str, algorithm: str
-) -> t.Any:
-    try:
-        return algo.prepare_key(material)
-    except (jwt.PyJWTError, ValueError, TypeError) as exc:
-        raise ConfigError(key, f"is not a valid {algorithm} key: {exc}") from None

@@ -5,60 +5,30 @@ from __future__ import annotations
 import functools
 import inspect
 import typing as t
-from collections.abc import Mapping
 
-import jwt
 from flask import current_app
 
-from .config import Settings
-from .exceptions import AuthorizationRequired
-from .exceptions import InvalidTokenError
-from .exceptions import make_challenge
+from .claims import VerifiedToken
+from .exceptions import JWTError
 from .exceptions import quote_header_value
-from .exceptions import UnknownIdentityError
-from .globals import set_current_identity
+from .globals import set_verified_token
 from .state import get_state
-from .strategy import is_default_handler
-from .strategy import JWTStrategy
-from .typing import Claims
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
-def _issues_default_tokens(strategy: JWTStrategy, settings: Settings) -> bool:
-    # Only then do we know what the identity claim must look like; a service
-    # that verifies another's tokens may receive any layout.
-    return (
-        settings.codec.signing_key is not None
-        and is_default_handler(strategy.jwt_payload_callback, JWTStrategy.make_payload)
-        and is_default_handler(strategy.jwt_encode_callback, JWTStrategy.encode_token)
-    )
+def verify_jwt_in_request(realm: str | None = None) -> VerifiedToken:
+    """Verify the request's token, and make it the request's
+    :func:`~jwt_blueprint.get_verified_token` (so
+    :data:`~jwt_blueprint.current_identity` and
+    :data:`~jwt_blueprint.current_claims` are set).
 
+    This is what :func:`jwt_required` runs; call it from a ``before_request``
+    hook to protect a whole blueprint.
 
-def check_identity_claim(payload: Claims) -> None:
-    """Refuse a token whose ``identity`` claim the default payload handler
-    could not have written, before an identity handler trips over it.
-
-    :raises jwt.InvalidTokenError: if it is missing or not a string or an
-        integer.
-    """
-    if not isinstance(payload, Mapping):
-        return
-    value = payload.get("identity")
-    if value is None:
-        raise jwt.MissingRequiredClaimError("identity")
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise jwt.InvalidTokenError(
-            "Identity claim (identity) must be a string or an integer"
-        )
-
-
-def verify_jwt_in_request(realm: str | None = None) -> t.Any:
-    """Check the request's token and set :data:`~jwt_blueprint.current_identity`.
-
-    :param realm: the realm of the 401 challenge; ``JWT_DEFAULT_REALM`` by
-        default.
-    :return: the identity.
+    :param realm: the realm of the challenge on a refusal;
+        ``JWT_DEFAULT_REALM`` by default.
+    :return: the verified token.
     :raises JWTError: if there is no valid token for a known identity.
     :raises ValueError: if ``realm`` cannot go into a header.
     """
@@ -67,51 +37,21 @@ def verify_jwt_in_request(realm: str | None = None) -> t.Any:
     return _verify(realm)
 
 
-def _verify(realm: str | None) -> t.Any:
+def _verify(realm: str | None) -> VerifiedToken:
     # verify_jwt_in_request without checking the realm, which jwt_required
     # has checked once, at decoration time.
     state = get_state()
     settings = state.settings()
-    strategy = state.strategy
-    realm = realm or settings.default_realm
-    prefix = settings.header_prefix
-
-    # The default handlers are called with the settings in hand, rather than
-    # looking them up again: this runs on every protected request.
-    if is_default_handler(strategy.request_callback, JWTStrategy.request_token):
-        token = strategy.read_token(settings, realm)
-    else:
-        token = strategy.request_callback()
-    if token is None:
-        raise AuthorizationRequired(make_challenge(prefix, realm))
     try:
-        if is_default_handler(strategy.jwt_decode_callback, JWTStrategy.decode_token):
-            payload = settings.codec.decode(token)
-        else:
-            payload = strategy.jwt_decode_callback(token)
-        if _issues_default_tokens(strategy, settings):
-            check_identity_claim(payload)
-    except (jwt.PyJWTError, RecursionError) as exc:
-        description = str(exc) or type(exc).__name__
-        raise InvalidTokenError(
-            description,
-            make_challenge(prefix, realm, "invalid_token", description),
-            original_error=exc,
-        ) from exc
-
-    identity_callback = strategy.identity_callback
-    if identity_callback is None:
-        raise RuntimeError(
-            "jwt_required needs an identity handler: pass identity_handler="
-            " or decorate one with @jwt.identity_handler"
-        )
-    identity = identity_callback(payload)
-    set_current_identity(identity)
-    if identity is None:
-        raise UnknownIdentityError(
-            make_challenge(prefix, realm, "invalid_token", "User does not exist")
-        )
-    return identity
+        verified = state.strategy.verify_request(settings)
+    except JWTError as error:
+        # The challenge is built when the error is rendered, so whichever
+        # step refused the request, the view's realm goes with it.
+        if error.realm is None:
+            error.realm = realm
+        raise
+    set_verified_token(verified)
+    return verified
 
 
 def jwt_required(realm: str | None = None) -> t.Callable[[F], F]:
@@ -122,7 +62,7 @@ def jwt_required(realm: str | None = None) -> t.Callable[[F], F]:
         def protected():
             return str(current_identity)
 
-    :param realm: the realm named in the 401 challenge; defaults to
+    :param realm: the realm named in the challenge of a refusal; defaults to
         ``JWT_DEFAULT_REALM``.
     :raises ValueError: at decoration time, if ``realm`` cannot go into a header.
     """

@@ -1,9 +1,11 @@
 """The whole error vocabulary of jwt_blueprint.
 
-Every failure a client can cause is a :class:`JWTError`. One app-wide error
-handler renders them all as the same JSON shape, and every 401 carries a
-``WWW-Authenticate`` challenge (RFC 7235, with RFC 6750's ``error`` parameter
-when a token was presented). Nothing here imports Flask.
+Every failure a client can cause is a :class:`JWTError`. Each error knows its
+HTTP status and its RFC 6750 ``error`` code; the ``WWW-Authenticate``
+challenge is built from them once, when the error is rendered, in the realm
+of the view that refused the request. One app-wide handler renders them all
+as the same JSON shape (:class:`~jwt_blueprint.schemas.ErrorSchema`).
+Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -39,27 +41,36 @@ def quote_header_value(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _description_parameter(name: str, value: str) -> str:
+    # RFC 6750 section 3 keeps quotes and backslashes out of these values, so
+    # quotes become apostrophes and backslashes are dropped; a value with
+    # anything else outside printable ASCII is left out.
+    value = value.replace('"', "'").replace("\\", "")
+    if not _PRINTABLE.issuperset(value):
+        return ""
+    return f', {name}="{value}"'
+
+
 def make_challenge(
     scheme: str,
     realm: str,
     error: str | None = None,
     description: str | None = None,
+    scope: str | None = None,
 ) -> str:
     """Build a ``WWW-Authenticate`` value: ``JWT realm="Login Required"``.
 
-    ``error`` and ``description`` add RFC 6750's ``error`` and
-    ``error_description`` parameters. RFC 6750 section 3 keeps quotes and
-    backslashes out of the description, so quotes become apostrophes and
-    backslashes are dropped; a description with anything else outside
-    printable ASCII is left out.
+    ``error``, ``description`` and ``scope`` add RFC 6750's ``error``,
+    ``error_description`` and ``scope`` parameters; the last two only with an
+    ``error``.
     """
     challenge = f"{scheme} realm={quote_header_value(realm)}"
     if error is not None:
         challenge += f", error={quote_header_value(error)}"
         if description is not None:
-            description = description.replace('"', "'").replace("\\", "")
-            if _PRINTABLE.issuperset(description):
-                challenge += f', error_description="{description}"'
+            challenge += _description_parameter("error_description", description)
+        if scope is not None:
+            challenge += _description_parameter("scope", scope)
     return challenge
 
 
@@ -74,23 +85,40 @@ class JWTError(Exception):
     :param description: what went wrong, the body's ``description``.
     :param status_code: the HTTP status, 401 by default.
     :param headers: extra response headers. A 401 without a
-        ``WWW-Authenticate`` header gets the default challenge when rendered.
+        ``WWW-Authenticate`` header gets a challenge when rendered.
     """
 
-    #: Field-level validation messages, ``{field: [message, ...]}``.
+    #: The HTTP status.
+    status_code: int = 401
+    #: RFC 6750's ``error`` code for the challenge: ``"invalid_request"``,
+    #: ``"invalid_token"`` or ``"insufficient_scope"``; ``None`` when no
+    #: token was presented, which the challenge then does not mention.
+    error_code: str | None = None
+    #: For ``insufficient_scope``: the scope the resource needs.
+    scope: str | None = None
+    #: Field-level validation messages, ``{field: [message, ...]}``, for the
+    #: body's ``errors``; ``None`` for every error but a bad request body.
     errors: dict[str, t.Any] | None = None
+    #: The realm of the challenge; ``None`` means ``JWT_DEFAULT_REALM``. The
+    #: check run by ``jwt_required(realm=...)`` sets it on its errors.
+    realm: str | None = None
 
     def __init__(
         self,
         error: str,
         description: str,
-        status_code: int = 401,
-        headers: dict[str, str] | None = None,
+        status_code: int | None = None,
+        headers: t.Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(error, description)
+        #: The short title, the body's ``error``.
         self.error = error
+        #: What went wrong, the body's ``description``.
         self.description = description
-        self.status_code = status_code
+        if status_code is not None:
+            self.status_code = status_code
+        #: Extra response headers. The challenge is not in here: it is added
+        #: by :meth:`get_headers` when the error is rendered.
         self.headers: dict[str, str] = dict(headers or {})
 
     def __str__(self) -> str:
@@ -99,67 +127,114 @@ class JWTError(Exception):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.status_code} {self}>"
 
-    def to_dict(self) -> dict[str, t.Any]:
-        """The JSON body: ``status_code``, ``error``, ``description`` and,
-        for validation failures, ``errors``."""
-        body: dict[str, t.Any] = {
-            "status_code": self.status_code,
-            "error": self.error,
-            "description": self.description,
-        }
-        if self.errors is not None:
-            body["errors"] = self.errors
-        return body
+    @property
+    def needs_challenge(self) -> bool:
+        """Whether the response carries ``WWW-Authenticate``: every 401, and
+        a 403 for ``insufficient_scope`` (RFC 6750 section 3.1)."""
+        return self.status_code == 401 or self.error_code == "insufficient_scope"
+
+    def challenge(self, scheme: str, default_realm: str) -> str:
+        """The ``WWW-Authenticate`` value for this error.
+
+        :param scheme: the auth scheme, ``JWT_AUTH_HEADER_PREFIX``.
+        :param default_realm: the realm when :attr:`realm` is not set.
+        """
+        return make_challenge(
+            scheme,
+            self.realm or default_realm,
+            self.error_code,
+            self.description,
+            self.scope,
+        )
+
+    def get_headers(self, scheme: str, default_realm: str) -> dict[str, str]:
+        """:attr:`headers`, plus the challenge when the error needs one and
+        the headers do not already carry one (in any case)."""
+        headers = dict(self.headers)
+        if self.needs_challenge and not any(
+            name.lower() == "www-authenticate" for name in headers
+        ):
+            headers["WWW-Authenticate"] = self.challenge(scheme, default_realm)
+        return headers
 
 
-class AuthorizationRequired(JWTError):
+class AuthorizationRequiredError(JWTError):
     """The request carries no token at all."""
 
-    def __init__(self, challenge: str) -> None:
+    def __init__(self) -> None:
         super().__init__(
-            "Authorization Required",
-            "Request does not contain an access token",
-            headers={"WWW-Authenticate": challenge},
+            "Authorization Required", "Request does not contain an access token"
         )
 
 
 class InvalidHeaderError(JWTError):
-    """The ``Authorization`` header is present but malformed."""
+    """The ``Authorization`` header is present but malformed.
 
-    def __init__(self, description: str, challenge: str) -> None:
-        super().__init__(
-            "Invalid JWT header", description, headers={"WWW-Authenticate": challenge}
-        )
+    :param error_code: ``"invalid_request"`` for a malformed value,
+        ``"invalid_token"`` for one too large; ``None`` for another scheme's
+        credentials, which for us are no token at all.
+    """
+
+    def __init__(self, description: str, error_code: str | None) -> None:
+        super().__init__("Invalid JWT header", description)
+        self.error_code = error_code
 
 
 class InvalidTokenError(JWTError):
-    """The token failed to decode or verify.
+    """The token was refused: it failed to decode or verify, or it may not
+    be used here.
 
     :attr:`original_error` is the PyJWT exception, when there was one.
     """
 
+    error_code = "invalid_token"
+
     def __init__(
-        self,
-        description: str,
-        challenge: str,
-        original_error: BaseException | None = None,
+        self, description: str, original_error: BaseException | None = None
     ) -> None:
-        super().__init__(
-            "Invalid token", description, headers={"WWW-Authenticate": challenge}
-        )
+        super().__init__("Invalid token", description)
         #: The exception that made the token invalid.
         self.original_error = original_error
+
+
+class ExpiredTokenError(InvalidTokenError):
+    """The token's ``exp`` has passed."""
+
+
+class MissingClaimError(InvalidTokenError, KeyError):
+    """The token lacks a claim that was asked for.
+
+    It is also a :class:`KeyError`, which is what reading a missing claim
+    from :data:`~jwt_blueprint.current_claims` or an identity handler's
+    ``payload`` raises: a token without a claim the app needs is refused with
+    a 401, not a 500.
+    """
+
+    def __init__(self, claim: str, original_error: BaseException | None = None) -> None:
+        super().__init__(f'Token is missing the "{claim}" claim', original_error)
+        #: The name of the missing claim.
+        self.claim = claim
+
+
+class WrongTokenTypeError(InvalidTokenError):
+    """The token is of a type this endpoint does not accept, e.g. a refresh
+    token on a protected view."""
+
+
+class RevokedTokenError(InvalidTokenError):
+    """The token was revoked before it expired."""
+
+    def __init__(self) -> None:
+        super().__init__("Token has been revoked")
 
 
 class UnknownIdentityError(JWTError):
     """The token is valid but the identity handler found nobody."""
 
-    def __init__(self, challenge: str) -> None:
-        super().__init__(
-            "Invalid JWT",
-            "User does not exist",
-            headers={"WWW-Authenticate": challenge},
-        )
+    error_code = "invalid_token"
+
+    def __init__(self) -> None:
+        super().__init__("Invalid JWT", "User does not exist")
 
 
 class InvalidCredentialsError(JWTError):
@@ -169,12 +244,8 @@ class InvalidCredentialsError(JWTError):
     an attacker which usernames exist.
     """
 
-    def __init__(self, challenge: str) -> None:
-        super().__init__(
-            "Bad Request",
-            "Invalid credentials",
-            headers={"WWW-Authenticate": challenge},
-        )
+    def __init__(self) -> None:
+        super().__init__("Bad Request", "Invalid credentials")
 
 
 class BadRequestError(JWTError):
@@ -192,3 +263,19 @@ class BadRequestError(JWTError):
     ) -> None:
         super().__init__(HTTPStatus(status_code).phrase, description, status_code)
         self.errors = errors
+
+
+class MethodNotAllowedError(JWTError):
+    """A method the endpoint does not serve; ``Allow`` lists those it does."""
+
+    status_code = 405
+
+    def __init__(self, method: str, allowed: t.Iterable[str]) -> None:
+        methods = sorted(allowed)
+        # OPTIONS and HEAD go without saying; the description names the rest.
+        served = [m for m in methods if m not in ("HEAD", "OPTIONS")] or methods
+        super().__init__(
+            "Method Not Allowed",
+            f"This endpoint accepts {', '.join(served)}, not {method}",
+            headers={"Allow": ", ".join(methods)},
+        )

@@ -1,30 +1,59 @@
-"""Request-scoped values."""
+"""The verified token of the current request, and the proxies to it."""
 
 from __future__ import annotations
 
 import typing as t
 
-from flask import has_request_context
 from flask import request
 from werkzeug.local import LocalProxy
 
+from .claims import VerifiedToken
+
 # On the request, not on ``g``: ``g`` belongs to the app context, which Flask
 # reuses for every request made inside a pushed one (tests, CLI commands), so
-# an identity kept there would outlive its request.
-_ATTRIBUTE = "_jwt_blueprint_identity"
+# a token kept there would outlive its request.
+_ATTRIBUTE = "_jwt_blueprint_token"
 
 
-def set_current_identity(identity: t.Any) -> None:
-    """Make ``identity`` the :data:`current_identity` of this request."""
-    setattr(request._get_current_object(), _ATTRIBUTE, identity)  # type: ignore[attr-defined]
+def set_verified_token(verified: VerifiedToken) -> None:
+    """Make ``verified`` the token of this request."""
+    setattr(request._get_current_object(), _ATTRIBUTE, verified)  # type: ignore[attr-defined]
+
+
+def get_verified_token() -> VerifiedToken | None:
+    """The :class:`~jwt_blueprint.VerifiedToken` that authenticated this
+    request, or ``None`` outside a request that
+    :func:`~jwt_blueprint.jwt_required` let through."""
+    try:
+        current_request = request._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:  # outside a request
+        return None
+    verified: VerifiedToken | None = getattr(current_request, _ATTRIBUTE, None)
+    return verified
 
 
 def _current_identity() -> t.Any:
-    if not has_request_context():
+    # get_verified_token, inlined: views read this on every request.
+    try:
+        current_request = request._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:  # outside a request
         return None
-    return getattr(request._get_current_object(), _ATTRIBUTE, None)  # type: ignore[attr-defined]
+    verified = getattr(current_request, _ATTRIBUTE, None)
+    return None if verified is None else verified.identity
+
+
+def _current_claims() -> t.Mapping[str, t.Any]:
+    verified = get_verified_token()
+    return {} if verified is None else verified.claims
 
 
 #: What the identity handler returned for this request's token. ``None``
 #: outside a request protected by :func:`~jwt_blueprint.jwt_required`.
 current_identity: t.Any = LocalProxy(_current_identity)
+
+#: The verified claims of this request's token, a dict. Reading a claim the
+#: token lacks with ``current_claims["name"]`` refuses the request with a
+#: 401; use ``.get`` for optional claims. Empty outside a protected request.
+current_claims: t.Mapping[str, t.Any] = t.cast(
+    t.Mapping[str, t.Any], LocalProxy(_current_claims)
+)

@@ -1,4 +1,4 @@
-"""marshmallow schemas for the auth endpoint's request and response."""
+"""marshmallow schemas for what the endpoints read and write."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 import typing as t
 
 from marshmallow import fields
+from marshmallow import post_dump
 from marshmallow import RAISE
 from marshmallow import Schema
 from marshmallow import validate
@@ -69,3 +70,27 @@ class TokenSchema(Schema):
     """
 
     access_token = fields.String(required=True)
+
+
+class ErrorSchema(Schema):
+    """The body of every error response: ``status_code``, ``error``,
+    ``description`` and, for a bad request body, ``errors``.
+
+    It dumps a :class:`~jwt_blueprint.JWTError`.
+    """
+
+    status_code = fields.Integer(required=True)
+    #: A short title, e.g. ``"Invalid token"``.
+    error = fields.String(required=True)
+    #: What went wrong, e.g. ``"Signature has expired"``.
+    description = fields.String(required=True)
+    #: Field-level messages, ``{field: [message, ...]}``.
+    errors = fields.Dict(keys=fields.String())
+
+    @post_dump
+    def _drop_empty_errors(
+        self, data: dict[str, t.Any], **kwargs: t.Any
+    ) -> dict[str, t.Any]:
+        if data.get("errors") is None:
+            data.pop("errors", None)
+        return data

@@ -8,6 +8,7 @@ from flask import current_app
 
 from .config import CONFIG_KEYS
 from .config import load_settings
+from .config import raw_values
 from .config import read_raw
 from .config import Settings
 from .config import snapshot
@@ -31,6 +32,8 @@ class JWTState:
     def __init__(self, config: Config, strategy: JWTStrategy) -> None:
         self.config = config
         self.strategy = strategy
+        #: The full names of the endpoints the blueprint registered.
+        self.endpoints: set[str] = set()
         # One tuple, swapped in one assignment, so threads never see a
         # snapshot paired with the settings of another.
         self._current = self._load(read_raw(config))
@@ -38,7 +41,11 @@ class JWTState:
     def settings(self) -> Settings:
         """The validated settings, rebuilt if the config changed."""
         seen, settings = self._current
-        raw = read_raw(self.config)
+        # read_raw, inlined: this runs on every protected request.
+        try:
+            raw = raw_values(self.config)
+        except KeyError:
+            raw = read_raw(self.config)
         if raw != seen:
             self._current = current = self._load(raw)
             # Now, rather than whenever the cyclic collector runs.

@@ -1,51 +1,71 @@
-"""The strategy object: every handler in one place.
+"""The strategy object: every handler in one place, and the steps that use them.
 
-Each ``*_handler`` decorator stores the callable and returns it unchanged, as
-in Flask-JWT. The defaults are methods, so a subclass can override them too.
+A handler is set with a decorator (``@jwt.identity_handler``), which stores
+it in :attr:`JWTStrategy.handlers` and returns it unchanged, as in Flask-JWT.
+An unset handler is ``None`` and means the strategy's default method, so a
+subclass can override a default too, and a handler that calls the default
+behaves exactly like it.
+
+The steps that verify a request, and their defaults, are in
+:mod:`.pipeline`; the steps that issue a token are here.
 """
 
 from __future__ import annotations
 
-import re
+import contextvars
+import math
 import secrets
 import time
 import typing as t
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from flask import jsonify
-from flask import request
 from flask.typing import ResponseReturnValue
-from werkzeug.datastructures import Headers
 
-from .config import Settings
-from .exceptions import InvalidHeaderError
+from . import typing as ht
 from .exceptions import JWTError
-from .exceptions import make_challenge
+from .handlers import HandlerAttribute
+from .handlers import Handlers
+from .handlers import resolve
+from .pipeline import VerificationPipeline
+from .schemas import ErrorSchema
 from .schemas import TokenSchema
 from .state import get_state
 from .tokens import AccessToken
-from .typing import AuthenticationCallback
-from .typing import AuthRequestCallback
-from .typing import AuthResponseCallback
 from .typing import Claims
-from .typing import DecodeCallback
-from .typing import EncodeCallback
-from .typing import ErrorCallback
-from .typing import HeadersCallback
-from .typing import IdentityCallback
-from .typing import PayloadCallback
-from .typing import RequestCallback
 
-F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-
-#: A compact JWS: base64url segments joined by dots. A regex scans a long
-#: token several times faster than a set comparison.
-_TOKEN = re.compile(r"[A-Za-z0-9_.\-]+")
+_ERROR_SCHEMA = ErrorSchema()
 
 
-class JWTStrategy:
+@dataclass(frozen=True)
+class _Overrides:
+    """What :meth:`JWTStrategy.create_access_token` changes in the payload."""
+
+    expires_delta: float | None
+    claims: Mapping[str, t.Any] | None
+
+    def apply(self, payload: Claims) -> Claims:
+        payload = dict(payload)
+        if self.claims:
+            payload.update(self.claims)
+        if self.expires_delta is not None:
+            # As Flask-JWT and PyJWT computed it: whole seconds, truncated.
+            payload["exp"] = math.floor(time.time() + self.expires_delta)
+        return payload
+
+
+#: The overrides of the :meth:`~JWTStrategy.create_access_token` call in
+#: progress: the payload and encode handlers take only the identity.
+_overrides: contextvars.ContextVar[_Overrides | None] = contextvars.ContextVar(
+    "jwt_blueprint_overrides", default=None
+)
+
+
+class JWTStrategy(VerificationPipeline):
     """Holds the handlers that decide how tokens are made and checked.
 
     :param authentication_handler: ``authenticate(username, password)``,
@@ -55,73 +75,95 @@ class JWTStrategy:
         for a verified token or ``None``.
     """
 
+    authentication_callback = HandlerAttribute[ht.AuthenticationCallback | None](
+        "authentication"
+    )
+    identity_callback = HandlerAttribute[ht.IdentityCallback | None]("identity")
+    jwt_payload_callback = HandlerAttribute[ht.PayloadCallback](
+        "payload", "make_payload"
+    )
+    jwt_headers_callback = HandlerAttribute[ht.HeadersCallback](
+        "headers", "make_headers"
+    )
+    jwt_encode_callback = HandlerAttribute[ht.EncodeCallback]("encode", "encode_token")
+    jwt_decode_callback = HandlerAttribute[ht.DecodeCallback]("decode", "decode_token")
+    request_callback = HandlerAttribute[ht.RequestCallback]("request", "request_token")
+    revocation_callback = HandlerAttribute[ht.RevocationCallback](
+        "revocation", "is_revoked"
+    )
+    auth_response_callback = HandlerAttribute[ht.AuthResponseCallback](
+        "auth_response", "auth_response"
+    )
+    jwt_error_callback = HandlerAttribute[ht.ErrorCallback]("error", "error_response")
+    auth_request_callback = HandlerAttribute[ht.AuthRequestCallback | None](
+        "auth_request"
+    )
+
     def __init__(
         self,
-        authentication_handler: AuthenticationCallback | None = None,
-        identity_handler: IdentityCallback | None = None,
+        authentication_handler: ht.AuthenticationCallback | None = None,
+        identity_handler: ht.IdentityCallback | None = None,
     ) -> None:
-        self.authentication_callback: AuthenticationCallback | None = (
-            authentication_handler
+        #: The handlers set on this strategy; ``None`` means the default.
+        self.handlers = Handlers(
+            authentication=authentication_handler, identity=identity_handler
         )
-        self.identity_callback: IdentityCallback | None = identity_handler
-        self.jwt_payload_callback: PayloadCallback = self.make_payload
-        self.jwt_headers_callback: HeadersCallback = self.make_headers
-        self.jwt_encode_callback: EncodeCallback = self.encode_token
-        self.jwt_decode_callback: DecodeCallback = self.decode_token
-        self.request_callback: RequestCallback = self.request_token
-        self.jwt_error_callback: ErrorCallback = self.error_response
-        self.auth_response_callback: AuthResponseCallback = self.auth_response
-        #: Deprecated: a view that replaces the built-in auth endpoint.
-        self.auth_request_callback: AuthRequestCallback | None = None
 
     # -- decorators ------------------------------------------------------
 
-    def authentication_handler(self, callback: F) -> F:
+    def authentication_handler(
+        self, callback: ht.T_authentication
+    ) -> ht.T_authentication:
         """Set ``authenticate(username, password) -> identity | None``."""
-        self.authentication_callback = callback
+        self.handlers.authentication = callback
         return callback
 
-    def identity_handler(self, callback: F) -> F:
+    def identity_handler(self, callback: ht.T_identity) -> ht.T_identity:
         """Set ``identity(payload) -> identity | None``."""
-        self.identity_callback = callback
+        self.handlers.identity = callback
         return callback
 
-    def jwt_payload_handler(self, callback: F) -> F:
+    def jwt_payload_handler(self, callback: ht.T_payload) -> ht.T_payload:
         """Set ``make_payload(identity) -> dict`` of claims to sign."""
-        self.jwt_payload_callback = callback
+        self.handlers.payload = callback
         return callback
 
-    def jwt_headers_handler(self, callback: F) -> F:
+    def jwt_headers_handler(self, callback: ht.T_headers) -> ht.T_headers:
         """Set ``make_headers(identity) -> dict | None`` of extra JOSE headers."""
-        self.jwt_headers_callback = callback
+        self.handlers.headers = callback
         return callback
 
-    def jwt_encode_handler(self, callback: F) -> F:
+    def jwt_encode_handler(self, callback: ht.T_encode) -> ht.T_encode:
         """Set ``encode(identity) -> str``, which makes the access token."""
-        self.jwt_encode_callback = callback
+        self.handlers.encode = callback
         return callback
 
-    def jwt_decode_handler(self, callback: F) -> F:
+    def jwt_decode_handler(self, callback: ht.T_decode) -> ht.T_decode:
         """Set ``decode(token) -> dict``, which verifies a token."""
-        self.jwt_decode_callback = callback
+        self.handlers.decode = callback
         return callback
 
-    def request_handler(self, callback: F) -> F:
+    def request_handler(self, callback: ht.T_request) -> ht.T_request:
         """Set ``request_token() -> str | None``, which finds the token."""
-        self.request_callback = callback
+        self.handlers.request = callback
         return callback
 
-    def auth_response_handler(self, callback: F) -> F:
+    def revocation_handler(self, callback: ht.T_revocation) -> ht.T_revocation:
+        """Set ``is_revoked(claims) -> bool``, asked for every verified token."""
+        self.handlers.revocation = callback
+        return callback
+
+    def auth_response_handler(self, callback: ht.T_auth_response) -> ht.T_auth_response:
         """Set ``auth_response(access_token, identity) -> response``."""
-        self.auth_response_callback = callback
+        self.handlers.auth_response = callback
         return callback
 
-    def jwt_error_handler(self, callback: F) -> F:
+    def jwt_error_handler(self, callback: ht.T_error) -> ht.T_error:
         """Set ``error_handler(error) -> response`` for every :class:`JWTError`."""
-        self.jwt_error_callback = callback
+        self.handlers.error = callback
         return callback
 
-    def auth_request_handler(self, callback: F) -> F:
+    def auth_request_handler(self, callback: ht.T_auth_request) -> ht.T_auth_request:
         """Replace the whole auth endpoint with ``callback``.
 
         .. deprecated:: 0.1
@@ -134,7 +176,7 @@ class JWTStrategy:
             DeprecationWarning,
             stacklevel=2,
         )
-        self.auth_request_callback = callback
+        self.handlers.auth_request = callback
         return callback
 
     # -- defaults --------------------------------------------------------
@@ -144,17 +186,18 @@ class JWTStrategy:
         ``exp`` and a random ``jti``.
 
         ``identity`` is the identity's ``id`` attribute or ``["id"]`` key;
-        ``sub`` is the same value as a string (RFC 7519 section 4.1.2).
+        ``sub`` is the same value as a string (RFC 7519 section 4.1.2). The
+        times are whole seconds, truncated as Flask-JWT and PyJWT did.
         """
         settings = get_state().settings()
         identity_id = identity_id_of(identity)
-        now = int(time.time())
+        now = time.time()
         return {
             "identity": identity_id,
             "sub": str(identity_id),
-            "iat": now,
-            "nbf": now + settings.not_before_delta,
-            "exp": now + settings.expiration_delta,
+            "iat": math.floor(now),
+            "nbf": math.floor(now + settings.not_before_delta),
+            "exp": math.floor(now + settings.expiration_delta),
             "jti": secrets.token_urlsafe(16),
         }
 
@@ -163,65 +206,17 @@ class JWTStrategy:
         return None
 
     def encode_token(self, identity: t.Any) -> AccessToken:
-        """Sign the payload handler's claims for ``identity``."""
+        """Sign the payload handler's claims for ``identity``, with the
+        headers handler's headers."""
         codec = get_state().settings().codec
-        return AccessToken(
-            codec.encode(
-                self.jwt_payload_callback(identity), self.jwt_headers_callback(identity)
-            )
-        )
-
-    def decode_token(self, token: str) -> Claims:
-        """Verify ``token`` with the configured key and algorithm (and the
-        verification cache, ``JWT_VERIFY_CACHE_SIZE``)."""
-        return get_state().settings().codec.decode(token)
-
-    def request_token(self) -> str | None:
-        """Read ``Authorization: <JWT_AUTH_HEADER_PREFIX> <token>``."""
-        return self.read_token(get_state().settings())
-
-    def read_token(self, settings: Settings, realm: str | None = None) -> str | None:
-        """The default :meth:`request_token`, given the app's settings.
-
-        :param realm: the realm of the challenge, ``JWT_DEFAULT_REALM`` by
-            default.
-
-        The header is parsed strictly: one ASCII space, the scheme matched
-        case-insensitively, nothing but base64url and dots in the token, at
-        most ``JWT_MAX_TOKEN_SIZE`` characters. Anything else is refused,
-        never guessed at.
-        """
-        environ = request._get_current_object().environ  # type: ignore[attr-defined]
-        value: str | None = environ.get("HTTP_AUTHORIZATION")
-        if not value:
-            return None
-        scheme, _, token = value.partition(" ")
-        if not scheme.isascii() or scheme.lower() != settings.header_prefix_lower:
-            # Another scheme's credentials: for us, no token at all.
-            error, description = None, "Unsupported authorization type"
-        elif not token:
-            error, description = "invalid_request", "Token missing"
-        elif len(token) > settings.max_token_size:
-            error, description = "invalid_token", "Token is too large"
-        elif _TOKEN.fullmatch(token) is None:
-            error = "invalid_request"
-            description = (
-                "Token contains spaces"
-                if " " in token
-                else "Token contains invalid characters"
-            )
-        else:
-            return token
-        challenge = make_challenge(
-            settings.header_prefix, realm or settings.default_realm, error, description
-        )
-        raise InvalidHeaderError(description, challenge)
+        payload = self.build_payload(identity)
+        return AccessToken(codec.encode(payload, self.build_headers(identity)))
 
     def auth_response(self, access_token: str, identity: t.Any) -> ResponseReturnValue:
         """``{"access_token": "<token>"}``, dumped by :class:`TokenSchema`.
 
-        While this default is in use, :class:`~jwt_blueprint.AuthView` dumps
-        its own ``token_schema`` instead, so a subclass can swap it.
+        The built-in :class:`~jwt_blueprint.AuthView` dumps its own
+        ``token_schema`` instead, unless an ``auth_response_handler`` is set.
         """
         return jsonify(
             TokenSchema().dump(
@@ -230,21 +225,86 @@ class JWTStrategy:
         )
 
     def error_response(self, error: JWTError) -> ResponseReturnValue:
-        """Render ``error`` as JSON with its status and headers."""
-        headers = Headers(error.headers)
-        if error.status_code == 401 and "WWW-Authenticate" not in headers:
-            settings = get_state().settings()
-            headers["WWW-Authenticate"] = make_challenge(
-                settings.header_prefix, settings.default_realm
-            )
+        """Render ``error`` as JSON (:class:`~.schemas.ErrorSchema`) with its
+        status and headers, the challenge included."""
+        settings = get_state().settings()
+        headers = error.get_headers(settings.header_prefix, settings.default_realm)
         current_app.logger.debug("jwt_blueprint: %r", error)
-        return jsonify(error.to_dict()), error.status_code, headers
+        return jsonify(_ERROR_SCHEMA.dump(error)), error.status_code, headers
 
+    # -- issuing ---------------------------------------------------------
 
-def is_default_handler(callback: t.Callable[..., t.Any], default: t.Any) -> bool:
-    """Whether ``callback`` is a strategy's own ``default`` method, not
-    overridden by a subclass nor replaced by a decorator."""
-    return getattr(callback, "__func__", None) is default
+    def create_access_token(
+        self,
+        identity: t.Any,
+        *,
+        expires_delta: timedelta | float | None = None,
+        claims: Mapping[str, t.Any] | None = None,
+    ) -> AccessToken:
+        """Make an access token for ``identity``, as ``POST /auth`` does:
+        through the app's payload, headers and encode handlers. For custom
+        login views and for tests; it needs an app context.
+
+        :param expires_delta: the lifetime, instead of
+            ``JWT_EXPIRATION_DELTA``: ``exp`` is now plus this, in whole
+            seconds. A negative one makes an expired token.
+        :param claims: claims to add to the payload handler's, or to replace.
+        :raises TypeError: if both set ``exp``.
+
+        A custom encode handler that does not build its claims with the
+        payload handler (or the default :meth:`encode_token`) ignores both.
+        """
+        if expires_delta is not None and claims and "exp" in claims:
+            raise TypeError("pass expires_delta or an 'exp' claim, not both")
+        if isinstance(expires_delta, timedelta):
+            expires_delta = expires_delta.total_seconds()
+        if expires_delta is None and not claims:
+            return self.issue_token(identity)
+        reset = _overrides.set(_Overrides(expires_delta, claims))
+        try:
+            return self.issue_token(identity)
+        finally:
+            _overrides.reset(reset)
+
+    def issue_token(self, identity: t.Any) -> AccessToken:
+        """Run the encode handler (or :meth:`encode_token`) for ``identity``."""
+        handler = self.handlers.encode
+        token = self.encode_token(identity) if handler is None else handler(identity)
+        if isinstance(token, bytes):
+            token = token.decode("ascii")
+        return AccessToken(token)
+
+    def build_payload(self, identity: t.Any) -> Claims:
+        """Run the payload handler (or :meth:`make_payload`) for
+        ``identity``, with the overrides of :meth:`create_access_token`."""
+        handler = self.handlers.payload
+        if handler is None:
+            payload = self.make_payload(identity)
+        else:
+            payload = resolve(handler(identity))
+        overrides = _overrides.get()
+        if overrides is not None:
+            payload = overrides.apply(payload)
+        return payload
+
+    def build_headers(self, identity: t.Any) -> Claims | None:
+        """Run the headers handler (or :meth:`make_headers`) for ``identity``."""
+        handler = self.handlers.headers
+        return self.make_headers(identity) if handler is None else handler(identity)
+
+    # -- errors ------------------------------------------------------------
+
+    def render_error(self, error: JWTError) -> ResponseReturnValue:
+        """Run the error handler (or :meth:`error_response`) for ``error``,
+        with the challenge added to its :attr:`~JWTError.headers`."""
+        settings = get_state().settings()
+        # Built now, in the realm of the view that refused the request, and
+        # kept on the error so a custom handler can send it as it is.
+        error.headers = error.get_headers(
+            settings.header_prefix, settings.default_realm
+        )
+        handler = self.handlers.error
+        return self.error_response(error) if handler is None else handler(error)
 
 
 def identity_id_of(identity: t.Any) -> t.Any:

@@ -106,19 +106,43 @@ def _json_object(data: bytes, name: str) -> Claims:
 
 
 def _numeric_date(claims: Claims, claim: str) -> float | None:
-    """The claim as a finite number of seconds, ``None`` when absent."""
+    """The claim as whole seconds, ``None`` when absent.
+
+    Truncated with ``int()``, as PyJWT compares them: ``exp`` 100.9 has
+    expired at 100.5. Returned as a float, which compares faster with the
+    clock and is exact for any date before the year 285 million.
+    """
     if claim not in claims:
         return None
     value = claims[claim]
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
-            seconds = float(value)
+            finite = math.isfinite(value)
         except OverflowError:  # an integer beyond any float
-            seconds = math.inf
-        if math.isfinite(seconds):
-            return seconds
+            finite = False
+        if finite:
+            return float(int(value))
     error = InvalidIssuedAtError if claim == "iat" else DecodeError
     raise error(f"{_TIME_CLAIM_LABELS[claim]} claim ({claim}) must be an integer.")
+
+
+def unverified_header(token: str) -> Claims:
+    """The JOSE header of a compact token, parsed as strictly as when
+    verifying, but without checking anything else.
+
+    :raises jwt.DecodeError: if ``token`` is not three base64url segments
+        whose first is a JSON object.
+    """
+    return _json_object(_b64decode(_split(token)[0], "header"), "header")
+
+
+def _split(token: str) -> list[str]:
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise DecodeError(
+            "Not enough segments" if len(segments) < 3 else "Too many segments"
+        )
+    return segments
 
 
 class TokenCodec:
@@ -132,8 +156,9 @@ class TokenCodec:
     Verified tokens are kept in a bounded LRU cache keyed by the exact token
     string, so a token seen again skips base64, JSON and the signature. Time
     claims (``exp``, ``nbf``, ``iat``) are checked against the clock on every
-    call, hit or miss. Tokens that fail verification are never cached, so
-    with the signature checked, invalid tokens cannot grow it.
+    call, hit or miss. Tokens that fail verification are never cached, and
+    nothing is cached when the signature is not checked, so a client cannot
+    grow the cache with tokens of its own making.
 
     :param algorithm: the one JWS algorithm, e.g. ``"HS256"``.
     :param signing_key: the prepared key to sign with, ``None`` for a
@@ -143,6 +168,7 @@ class TokenCodec:
     :param required_claims: claims a token must carry, not null.
     :param max_token_size: longer tokens are refused before any decoding.
     :param cache_size: how many verified tokens to remember; 0 disables it.
+    :param claims_type: the dict type :meth:`decode` returns the claims in.
     """
 
     def __init__(
@@ -159,6 +185,7 @@ class TokenCodec:
         verify_iat: bool = True,
         max_token_size: int = 8192,
         cache_size: int = 0,
+        claims_type: type[Claims] = dict,
     ) -> None:
         self.algorithm = algorithm
         self.signing_key = signing_key
@@ -167,6 +194,7 @@ class TokenCodec:
         self.required_claims = tuple(required_claims)
         self.verify_signature = verify_signature
         self.max_token_size = max_token_size
+        self._claims_type = claims_type
         self._algorithm = get_default_algorithms()[algorithm]
         self._hmac_hash = (
             _HMAC_HASHES[algorithm]
@@ -182,7 +210,7 @@ class TokenCodec:
         )
         self._header_segment = self._encode_header({})
         self._verified: t.Callable[[str], _Verified]
-        if cache_size:
+        if cache_size and verify_signature:
             self._verified = functools.lru_cache(maxsize=cache_size)(self._verify)
         else:
             self._verified = self._verify
@@ -236,28 +264,27 @@ class TokenCodec:
     # -- verifying -------------------------------------------------------
 
     def decode(self, token: str) -> Claims:
-        """Verify ``token`` and return a fresh dict of its claims.
+        """Verify ``token`` and return a fresh dict of its claims (of
+        ``claims_type``).
 
         :raises jwt.PyJWTError: for any token that is not valid.
         """
         if not isinstance(token, str):
             raise DecodeError("Invalid token type: must be a string")
-        if not token.isascii():
-            # A custom request handler may pass anything; a JWS is ASCII.
-            raise DecodeError("Invalid token: must be ASCII")
         if len(token) > self.max_token_size:
             raise DecodeError("Token is too large")
         claims, nested, exp, nbf, iat = self._verified(token)
         now = time.time()
-        if exp is not None and exp <= now - self.leeway:
+        leeway = self.leeway
+        if exp is not None and exp <= now - leeway:
             raise ExpiredSignatureError("Signature has expired")
-        if nbf is not None and nbf > now + self.leeway:
+        if nbf is not None and nbf > now + leeway:
             raise ImmatureSignatureError("The token is not yet valid (nbf)")
-        if iat is not None and iat > now + self.leeway:
+        if iat is not None and iat > now + leeway:
             raise ImmatureSignatureError("The token is not yet valid (iat)")
         # A copy, so a handler that changes it cannot change the cache; deep
         # only when needed, which the default claims never are.
-        return copy.deepcopy(claims) if nested else dict(claims)
+        return self._claims_type(copy.deepcopy(claims) if nested else claims)
 
     def keys_match(self) -> bool:
         """Whether the verifying key accepts what the signing key signs."""
@@ -273,12 +300,10 @@ class TokenCodec:
     def _verify(self, token: str) -> _Verified:
         # Everything about a token that does not depend on the clock; the
         # time claims are returned checked and parsed, for decode to compare.
-        segments = token.split(".")
-        if len(segments) != 3:
-            raise DecodeError(
-                "Not enough segments" if len(segments) < 3 else "Too many segments"
-            )
-        header_segment, payload_segment, signature_segment = segments
+        if not token.isascii():
+            # A custom request handler may pass anything; a JWS is ASCII.
+            raise DecodeError("Invalid token: must be ASCII")
+        header_segment, payload_segment, signature_segment = _split(token)
         header = _json_object(_b64decode(header_segment, "header"), "header")
         if "crit" in header:
             crit = header["crit"]

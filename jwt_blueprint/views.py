@@ -1,4 +1,4 @@
-"""The auth endpoint: ``POST /auth`` trades credentials for a token."""
+"""The endpoints' views: ``POST /auth`` trades credentials for a token."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typing as t
 from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask.typing import RouteCallable
 from flask.views import MethodView
 from marshmallow import Schema
 from marshmallow import ValidationError
@@ -16,13 +17,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .config import Settings
 from .exceptions import BadRequestError
+from .exceptions import ConfigError
 from .exceptions import InvalidCredentialsError
-from .exceptions import JWTError
-from .exceptions import make_challenge
+from .handlers import resolve
 from .schemas import CredentialsSchema
 from .schemas import TokenSchema
 from .state import get_state
-from .strategy import is_default_handler
 from .strategy import JWTStrategy
 from .tokens import AccessToken
 
@@ -39,24 +39,6 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, t.Any]]) -> dict[str, t.Any]:
     return result
 
 
-#: The RFC 9110 methods other than POST (and HEAD, served as GET).
-OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "CONNECT", "TRACE", "OPTIONS"]
-_ALLOW = {"Allow": "POST, OPTIONS"}
-
-
-def other_methods() -> ResponseReturnValue:
-    """Answer OPTIONS, and every other method with a JSON 405 rather than
-    Flask's HTML, on the auth URL."""
-    if request.method == "OPTIONS":
-        return "", 200, _ALLOW
-    raise JWTError(
-        "Method Not Allowed",
-        f"The auth endpoint accepts POST, not {request.method}",
-        status_code=405,
-        headers=_ALLOW,
-    )
-
-
 def _is_json(content_type: str) -> bool:
     # werkzeug's Request.is_json, without parsing the parameters it ignores.
     mimetype = content_type.partition(";")[0].strip().lower()
@@ -69,7 +51,36 @@ def _refuse_constant(name: str) -> t.NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
-class AuthView(MethodView):
+def overrides(cls: type[t.Any], base: type[t.Any], name: str) -> bool:
+    """Whether ``cls`` brings its own ``name`` rather than ``base``'s.
+
+    Asked once, at registration, to refuse a setup that could not serve a
+    request; what runs at request time never depends on it.
+    """
+    return bool(getattr(cls, name) is not getattr(base, name))
+
+
+class EndpointView(MethodView):
+    """The base of the views a :class:`~jwt_blueprint.JWTBlueprint` serves:
+    each instance holds the strategy."""
+
+    init_every_request = False
+
+    def __init__(self, strategy: JWTStrategy) -> None:
+        self.strategy = strategy
+
+    @classmethod
+    def make_view(
+        cls, name: str, strategy: JWTStrategy, settings: Settings
+    ) -> RouteCallable:
+        """The view function the blueprint registers as ``name``.
+
+        A subclass refuses here, at registration, a setup it cannot serve.
+        """
+        return cls.as_view(name, strategy)
+
+
+class AuthView(EndpointView):
     """``POST`` credentials, get an access token.
 
     :meth:`post` runs load → authenticate → encode → respond; each step is a
@@ -83,7 +94,6 @@ class AuthView(MethodView):
     """
 
     methods = ["POST"]
-    init_every_request = False
 
     #: Loads and validates the request body.
     credentials_schema: type[Schema] = CredentialsSchema
@@ -93,9 +103,48 @@ class AuthView(MethodView):
     max_body_size = 64 * 1024
 
     def __init__(self, strategy: JWTStrategy) -> None:
-        self.strategy = strategy
+        super().__init__(strategy)
         self._schemas: dict[tuple[str, str], Schema] = {}
         self._token_schema = self.token_schema()
+
+    @classmethod
+    def make_view(
+        cls, name: str, strategy: JWTStrategy, settings: Settings
+    ) -> RouteCallable:
+        """The login view, or the deprecated ``auth_request_handler`` in its
+        place.
+
+        :raises RuntimeError: if nothing can authenticate a login.
+        :raises ConfigError: if there is no key to sign tokens with.
+        """
+        replacement = strategy.handlers.auth_request
+        if replacement is not None:
+            return replacement
+        if not overrides(cls, AuthView, "authenticate"):
+            if strategy.handlers.authentication is None:
+                raise RuntimeError(
+                    "an authentication handler is required for the built-in auth"
+                    " endpoint: pass JWT(app, authenticate, identity), decorate one"
+                    " with @jwt.authentication_handler before init_app, or set"
+                    " JWT_AUTH_URL_RULE = None"
+                )
+            if not issubclass(cls.credentials_schema, CredentialsSchema):
+                raise RuntimeError(
+                    f"{cls.__name__}.credentials_schema is not a CredentialsSchema,"
+                    " so its fields are not 'username' and 'password': override"
+                    f" {cls.__name__}.authenticate(credentials) to read them"
+                )
+        if (
+            settings.codec.signing_key is None
+            and strategy.handlers.encode is None
+            and not overrides(type(strategy), JWTStrategy, "encode_token")
+        ):
+            raise ConfigError(
+                "JWT_PRIVATE_KEY",
+                f"the auth endpoint signs {settings.codec.algorithm} tokens and"
+                " needs a private key; set it, or set JWT_AUTH_URL_RULE = None",
+            )
+        return super().make_view(name, strategy, settings)
 
     def post(self) -> ResponseReturnValue:
         settings = get_state().settings()
@@ -104,9 +153,7 @@ class AuthView(MethodView):
         # Falsy, not just None: Flask-JWT tested ``if identity``, and handlers
         # written for it may return False.
         if not identity:
-            raise InvalidCredentialsError(
-                make_challenge(settings.header_prefix, settings.default_realm)
-            )
+            raise InvalidCredentialsError()
         access_token = self.encode_token(identity)
         return self.make_response(access_token, identity)
 
@@ -191,25 +238,22 @@ class AuthView(MethodView):
         The default passes the username and password to the strategy's
         authentication handler.
         """
-        callback = self.strategy.authentication_callback
-        if callback is None:
+        handler = self.strategy.handlers.authentication
+        if handler is None:
             raise RuntimeError("the auth endpoint needs an authentication handler")
-        return callback(credentials["username"], credentials["password"])
+        return resolve(handler(credentials["username"], credentials["password"]))
 
     def encode_token(self, identity: t.Any) -> AccessToken:
-        """Make the access token for ``identity``."""
-        token = self.strategy.jwt_encode_callback(identity)
-        if isinstance(token, bytes):
-            token = token.decode("ascii")
-        return AccessToken(token)
+        """Make the access token for ``identity`` with the strategy's encode
+        handler (or its default)."""
+        return self.strategy.issue_token(identity)
 
     def make_response(self, access_token: str, identity: t.Any) -> ResponseReturnValue:
         """The 200 response: the strategy's ``auth_response_handler`` if one
-        is set, else :attr:`token_schema` dumped as JSON (which is what the
-        default handler does with :class:`~.schemas.TokenSchema`)."""
-        callback = self.strategy.auth_response_callback
-        if not is_default_handler(callback, JWTStrategy.auth_response):
-            return callback(access_token, identity)
+        is set, else :attr:`token_schema` dumped as JSON."""
+        handler = self.strategy.handlers.auth_response
+        if handler is not None:
+            return handler(access_token, identity)
         return jsonify(
             self._token_schema.dump(
                 {"access_token": str(access_token), "identity": identity}

@@ -410,19 +410,19 @@ def test_users_fixture_is_intact():
 def test_other_methods_on_the_auth_url_get_json(client, method):
     response = client.open("/auth", method=method)
     assert response.status_code == 405
-    assert response.headers["Allow"] == "POST, OPTIONS"
+    assert response.headers["Allow"] == "OPTIONS, POST"
     if method != "HEAD":
         assert response.json == {
             "status_code": 405,
             "error": "Method Not Allowed",
-            "description": f"The auth endpoint accepts POST, not {method}",
+            "description": f"This endpoint accepts POST, not {method}",
         }
 
 
 def test_options_on_the_auth_url(client):
     response = client.options("/auth")
     assert response.status_code == 200
-    assert response.headers["Allow"] == "POST, OPTIONS"
+    assert response.headers["Allow"] == "OPTIONS, POST"
 
 
 def test_app_body_limit_is_kept_when_smaller():

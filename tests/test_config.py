@@ -307,9 +307,16 @@ BAD_CONFIG = [
     ("JWT_AUTH_HEADER_PREFIX", "JWT Bearer"),
     ("JWT_AUTH_HEADER_PREFIX", "ＪＷＴ"),
     ("JWT_AUTH_HEADER_PREFIX", None),
-    ("JWT_EXPIRATION_DELTA", timedelta(0)),
     ("JWT_EXPIRATION_DELTA", "300"),
-    ("JWT_NOT_BEFORE_DELTA", timedelta(seconds=-1)),
+    ("JWT_EXPIRATION_DELTA", float("nan")),
+    ("JWT_EXPIRATION_DELTA", 10**400),
+    ("JWT_EXPIRATION_DELTA", -(10**400)),
+    ("JWT_NOT_BEFORE_DELTA", 10**400),
+    ("JWT_NOT_BEFORE_DELTA", float("-inf")),
+    ("JWT_LEEWAY", 10**400),
+    ("JWT_LEEWAY", timedelta(days=1, microseconds=1)),
+    ("JWT_LEEWAY", 86400.5),
+    ("JWT_SECRET_KEY", "a lone surrogate \ud800 in a long enough secret"),
     ("JWT_VERIFY_CLAIMS", "signature"),
     ("JWT_VERIFY_CLAIMS", ["signature", "aud"]),
     ("JWT_VERIFY_CLAIMS", None),
@@ -328,12 +335,93 @@ BAD_CONFIG = [
 ]
 
 
-@pytest.mark.parametrize(("key", "value"), BAD_CONFIG, ids=repr)
+@pytest.mark.parametrize(
+    ("key", "value"), BAD_CONFIG, ids=lambda value: repr(value)[:40]
+)
 def test_bad_config_fails_at_startup_naming_the_key(key, value):
     with pytest.raises(ConfigError) as excinfo:
         create_app({key: value})
     assert excinfo.value.key == key
     assert str(excinfo.value).startswith(f"{key}: ")
+
+
+@pytest.mark.parametrize("key", ["JWT_PUBLIC_KEY", "JWT_PRIVATE_KEY"])
+def test_asymmetric_key_with_an_hmac_algorithm_fails_at_startup(key):
+    # A verify-only service that forgot JWT_ALGORITHM would otherwise run on
+    # SECRET_KEY and refuse every token, or accept tokens signed with it.
+    pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYI\n-----END PUBLIC KEY-----\n"
+    with pytest.raises(ConfigError) as excinfo:
+        create_app({key: pem})
+    assert excinfo.value.key == key
+    assert "JWT_ALGORITHM" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "delta",
+    [timedelta(milliseconds=200), timedelta(0), timedelta(seconds=-5), -5, 0.2],
+    ids=["200ms", "zero", "negative", "negative-number", "fraction"],
+)
+def test_any_finite_expiration_delta_works_as_in_flask_jwt(delta):
+    # exp = the login time plus the delta, truncated to whole seconds, as
+    # Flask-JWT's datetime arithmetic and PyJWT's encoding did.
+    app = create_app({"JWT_EXPIRATION_DELTA": delta, "JWT_LEEWAY": 0})
+    client = app.test_client()
+    before = time.time()
+    token = login(client)
+    after = time.time()
+    payload = jwt.decode(
+        token, SECRET, algorithms=["HS256"], options={"verify_exp": False}
+    )
+    seconds = delta.total_seconds() if isinstance(delta, timedelta) else delta
+    assert int(before + seconds) - 1 <= payload["exp"] <= after + seconds
+    assert isinstance(payload["exp"], int)
+
+
+def test_sub_second_delta_set_after_init_app_as_flask_jwts_suite_does(app, client):
+    # Flask-JWT's own test sets 200 ms after init_app, with no leeway, and
+    # expects the token to work at once and to expire within 1.5 s.
+    app.config["JWT_LEEWAY"] = timedelta(seconds=0)
+    app.config["JWT_EXPIRATION_DELTA"] = timedelta(milliseconds=200)
+    token = login(client)
+    payload = jwt.decode(
+        token, SECRET, algorithms=["HS256"], options={"verify_exp": False}
+    )
+    now = time.time()
+    response = client.get("/protected", headers=auth_header(token))
+    # Still valid unless the clock already passed the truncated exp.
+    assert response.status_code == (200 if payload["exp"] > now else 401)
+    later = create_app({"JWT_LEEWAY": 0}).test_client()
+    expired = make_token(claims(exp=int(now) - 1))
+    response = later.get("/protected", headers=auth_header(expired))
+    assert response.status_code == 401
+    assert response.json["description"] == "Signature has expired"
+
+
+def test_negative_expiration_delta_makes_expired_tokens():
+    client = create_app({"JWT_EXPIRATION_DELTA": timedelta(seconds=-30)}).test_client()
+    response = client.get("/protected", headers=auth_header(login(client)))
+    assert response.status_code == 401
+    assert response.json["description"] == "Signature has expired"
+
+
+def test_leeway_of_a_day_is_the_most(caplog):
+    assert create_app({"JWT_LEEWAY": timedelta(days=1)}).test_client()
+
+
+def test_leeway_at_least_the_lifetime_warns(caplog):
+    with caplog.at_level(logging.WARNING, logger="jwt_blueprint"):
+        create_app({"JWT_LEEWAY": 300, "JWT_EXPIRATION_DELTA": 300})
+    assert "JWT_LEEWAY (300.0 s) is at least JWT_EXPIRATION_DELTA" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jwt_blueprint"):
+        create_app({"JWT_LEEWAY": 10, "JWT_EXPIRATION_DELTA": -30})
+        create_app({"JWT_LEEWAY": 10, "JWT_EXPIRATION_DELTA": 300})
+    assert "JWT_LEEWAY" not in caplog.text
+
+
+def test_huge_durations_name_the_key_not_an_overflow():
+    with pytest.raises(ConfigError, match=r"^JWT_EXPIRATION_DELTA: must be from"):
+        create_app({"JWT_EXPIRATION_DELTA": 10**400})
 
 
 def test_missing_secret_fails_at_startup():

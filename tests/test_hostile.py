@@ -1477,9 +1477,9 @@ def test_other_methods_on_auth_are_json(client, method):
     assert response.get_json() == {
         "status_code": 405,
         "error": "Method Not Allowed",
-        "description": f"The auth endpoint accepts POST, not {method}",
+        "description": f"This endpoint accepts POST, not {method}",
     }
-    assert response.headers["Allow"] == "POST, OPTIONS"
+    assert response.headers["Allow"] == "OPTIONS, POST"
     assert "WWW-Authenticate" not in response.headers
 
 

@@ -1,0 +1,92 @@
+"""Where a strategy keeps its handlers, and how it calls them.
+
+An unset handler is ``None`` and means the strategy's default method. The
+Flask-JWT attribute names (``jwt_encode_callback``, ...) read as the handler
+set, else the default method, so code written for Flask-JWT can still call
+them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing as t
+from dataclasses import dataclass
+
+from flask import current_app
+
+from . import typing as ht
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .strategy import JWTStrategy
+
+C = t.TypeVar("C")
+
+
+@dataclass
+class Handlers:
+    """The handlers set on a strategy. ``None`` means the default method of
+    the strategy (named in brackets), or, for the first two, that there is
+    none."""
+
+    authentication: ht.AuthenticationCallback | None = None
+    identity: ht.IdentityCallback | None = None
+    #: (``make_payload``)
+    payload: ht.PayloadCallback | None = None
+    #: (``make_headers``)
+    headers: ht.HeadersCallback | None = None
+    #: (``encode_token``)
+    encode: ht.EncodeCallback | None = None
+    #: (``decode_token``)
+    decode: ht.DecodeCallback | None = None
+    #: (``request_token``)
+    request: ht.RequestCallback | None = None
+    #: (no token is revoked)
+    revocation: ht.RevocationCallback | None = None
+    #: (``auth_response``; :class:`~jwt_blueprint.AuthView` dumps its own
+    #: ``token_schema`` instead)
+    auth_response: ht.AuthResponseCallback | None = None
+    #: (``error_response``)
+    error: ht.ErrorCallback | None = None
+    #: Deprecated: a view that replaces the built-in auth endpoint.
+    auth_request: ht.AuthRequestCallback | None = None
+
+
+class HandlerAttribute(t.Generic[C]):
+    """A Flask-JWT ``*_callback`` attribute: reading it gives the handler
+    set, else the default method; assigning it sets the handler."""
+
+    def __init__(self, slot: str, default: str | None = None) -> None:
+        self.slot = slot
+        self.default = default
+
+    @t.overload
+    def __get__(self, strategy: None, owner: type[t.Any]) -> HandlerAttribute[C]: ...
+
+    @t.overload
+    def __get__(self, strategy: JWTStrategy, owner: type[t.Any]) -> C: ...
+
+    def __get__(
+        self, strategy: JWTStrategy | None, owner: type[t.Any]
+    ) -> C | HandlerAttribute[C]:
+        if strategy is None:
+            return self
+        handler = getattr(strategy.handlers, self.slot)
+        if handler is None and self.default is not None:
+            handler = getattr(strategy, self.default)
+        return t.cast(C, handler)
+
+    def __set__(self, strategy: JWTStrategy, handler: C | None) -> None:
+        setattr(strategy.handlers, self.slot, handler)
+
+
+async def _await(awaitable: t.Awaitable[C]) -> C:
+    return await awaitable
+
+
+def resolve(value: C | t.Awaitable[C]) -> C:
+    """``value``, or what it resolves to if an ``async def`` handler returned
+    it: awaited through :meth:`flask.Flask.ensure_sync`, never mistaken for
+    a result."""
+    if inspect.iscoroutine(value):
+        return t.cast(C, current_app.ensure_sync(_await)(value))
+    return t.cast(C, value)

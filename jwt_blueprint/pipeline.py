@@ -1,0 +1,212 @@
+"""The verification pipeline: what :func:`~jwt_blueprint.jwt_required` runs.
+
+:meth:`VerificationPipeline.verify_request` runs these steps in order, each a
+method that a subclass of :class:`~jwt_blueprint.JWTStrategy` can override:
+
+1. :meth:`~VerificationPipeline.locate_token`: the request handler, by
+   default the ``Authorization`` header;
+2. :meth:`~VerificationPipeline.decode`: the decode handler, by default the
+   signature and the registered claims;
+3. :meth:`~VerificationPipeline.check_token_type`: an allow-list of token
+   types;
+4. :meth:`~VerificationPipeline.check_revocation`: the revocation handler;
+5. :meth:`~VerificationPipeline.check_claims`: claims the app relies on;
+6. :meth:`~VerificationPipeline.load_identity`: the identity handler.
+
+A handler replaces exactly the default of its own step. Every step raises a
+:class:`~jwt_blueprint.JWTError`, and nothing is kept on the request unless
+all of them pass.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Mapping
+from types import CoroutineType
+
+import jwt
+from flask import request
+
+from .claims import ACCESS
+from .claims import TokenClaims
+from .claims import VerifiedToken
+from .exceptions import AuthorizationRequiredError
+from .exceptions import ExpiredTokenError
+from .exceptions import InvalidTokenError
+from .exceptions import MissingClaimError
+from .exceptions import RevokedTokenError
+from .exceptions import UnknownIdentityError
+from .exceptions import WrongTokenTypeError
+from .handlers import resolve
+from .locations import HEADERS
+from .locations import read_header
+from .locations import REQUEST_HANDLER
+from .state import get_state
+from .typing import Claims
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .config import Settings
+    from .handlers import Handlers
+
+#: The token types a protected view accepts.
+ACCESS_ONLY = (ACCESS,)
+
+
+def invalid_token(exc: Exception) -> InvalidTokenError:
+    """The :class:`InvalidTokenError` for a PyJWT (or parsing) failure."""
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return ExpiredTokenError(str(exc), exc)
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return MissingClaimError(exc.claim, exc)
+    return InvalidTokenError(str(exc) or type(exc).__name__, exc)
+
+
+class VerificationPipeline:
+    """The steps that verify a request, mixed into
+    :class:`~jwt_blueprint.JWTStrategy`."""
+
+    handlers: Handlers
+
+    def verify_request(
+        self, settings: Settings, token_types: t.Container[str] = ACCESS_ONLY
+    ) -> VerifiedToken:
+        """Verify the current request's token, step by step.
+
+        :param settings: the app's settings.
+        :param token_types: the token types accepted (an allow-list).
+        :raises JWTError: at the first step that refuses the request.
+        """
+        located = self.locate_token(settings)
+        if located is None:
+            raise AuthorizationRequiredError()
+        token, location = located
+        claims = self.decode(token, settings)
+        self.check_token_type(claims, token_types)
+        self.check_revocation(claims, settings)
+        self.check_claims(claims, settings)
+        identity = self.load_identity(claims, settings)
+        return VerifiedToken(token, claims, location, identity)
+
+    # -- the steps -------------------------------------------------------
+
+    def locate_token(self, settings: Settings) -> tuple[str, str] | None:
+        """Find the token: ``(token, location)``, or ``None`` if the request
+        carries none.
+
+        Runs the request handler, or by default reads the ``Authorization``
+        header, as :meth:`request_token` does.
+        """
+        handler = self.handlers.request
+        if handler is not None:
+            token = handler()
+            return None if token is None else (token, REQUEST_HANDLER)
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
+        token = read_header(environ, settings)
+        return None if token is None else (token, HEADERS)
+
+    def decode(self, token: str, settings: Settings) -> TokenClaims:
+        """Verify ``token`` and return its claims.
+
+        Runs the decode handler, or by default the app's codec, as
+        :meth:`decode_token` does: the signature and the registered claims,
+        with the configured key and algorithm only.
+
+        :raises InvalidTokenError: for a :class:`jwt.PyJWTError` from either.
+        """
+        handler = self.handlers.decode
+        claims: Mapping[str, t.Any]
+        try:
+            claims = settings.codec.decode(token) if handler is None else handler(token)
+        except (jwt.PyJWTError, RecursionError) as exc:
+            raise invalid_token(exc) from exc
+        if type(claims) is TokenClaims:  # what the codec returns
+            return claims
+        if not isinstance(claims, Mapping):
+            raise TypeError(
+                "the decode handler must return the token's claims as a dict,"
+                f" not {type(claims).__name__}"
+            )
+        return TokenClaims(claims)
+
+    def check_token_type(self, claims: Claims, token_types: t.Container[str]) -> None:
+        """Refuse a token whose ``type`` claim is not one of ``token_types``
+        (no claim means ``"access"``).
+
+        :raises WrongTokenTypeError: if it is not accepted here.
+        """
+        kind = claims.get("type", ACCESS)
+        if kind not in token_types:
+            if not isinstance(kind, str):
+                raise InvalidTokenError("Token type (type) must be a string")
+            raise WrongTokenTypeError(f"A {kind} token is not accepted here")
+
+    def check_revocation(self, claims: Claims, settings: Settings) -> None:
+        """Refuse a revoked token, as the revocation handler says; without
+        one, no token is revoked.
+
+        :raises RevokedTokenError: if it was revoked.
+        """
+        handler = self.handlers.revocation
+        if handler is not None and resolve(handler(claims)):
+            raise RevokedTokenError()
+
+    def check_claims(self, claims: Claims, settings: Settings) -> None:
+        """Refuse claims the app cannot use.
+
+        An app that signs tokens refuses an ``identity`` claim that is
+        neither a string nor an integer, which no identity handler written
+        for the default payload can look up. A service that only verifies
+        another issuer's tokens accepts that issuer's layout.
+
+        :raises InvalidTokenError: naming the claim.
+        """
+        if settings.codec.signing_key is None or "identity" not in claims:
+            return
+        # The default payload writes the identity's id there. Tokens without
+        # the claim pass: a custom payload handler uses claims of its own.
+        value = claims["identity"]
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise InvalidTokenError(
+                "Identity claim (identity) must be a string or an integer"
+            )
+
+    def load_identity(self, claims: Claims, settings: Settings) -> t.Any:
+        """Run the identity handler on the verified claims.
+
+        :raises UnknownIdentityError: if it returns ``None``.
+        :raises RuntimeError: if no identity handler is set.
+        """
+        handler = self.handlers.identity
+        if handler is None:
+            raise RuntimeError(
+                "jwt_required needs an identity handler: pass identity_handler="
+                " or decorate one with @jwt.identity_handler"
+            )
+        identity = handler(claims)
+        if isinstance(identity, CoroutineType):
+            identity = resolve(identity)
+        if identity is None:
+            raise UnknownIdentityError()
+        return identity
+
+    # -- the defaults of Flask-JWT's handlers, for a handler to wrap ---------
+    #
+    # The steps above do the same work themselves, with the settings they
+    # hold: a subclass customises a step by overriding the step.
+
+    def request_token(self, settings: Settings | None = None) -> str | None:
+        """The default request handler: read
+        ``Authorization: <JWT_AUTH_HEADER_PREFIX> <token>``, strictly.
+
+        :raises InvalidHeaderError: if the header is malformed.
+        """
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
+        return read_header(environ, settings or get_state().settings())
+
+    def decode_token(self, token: str, settings: Settings | None = None) -> Claims:
+        """The default decode handler: verify ``token`` with the configured key
+        and algorithm (and the verification cache, ``JWT_VERIFY_CACHE_SIZE``).
+
+        :raises jwt.PyJWTError: if it is not valid.
+        """
+        return (settings or get_state().settings()).codec.decode(token)
