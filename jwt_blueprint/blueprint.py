@@ -115,6 +115,7 @@ class JWTBlueprint(Blueprint):
                 methods=list(endpoint.methods),
             )
             jwt_state.endpoints.add(f"{self.name}.{name}")
+            jwt_state.endpoint_methods.update(endpoint.methods)
         self._answer_other_methods(app)
 
     def _answer_other_methods(self, app: App) -> None:
@@ -140,14 +141,15 @@ class JWTBlueprint(Blueprint):
 
 
 def _serves(state: JWTState, error: MethodNotAllowed) -> bool:
-    """Whether the URL that refused the method is one of the blueprint's."""
+    """Whether the URL that refused the method is one of the blueprint's:
+    whether one of their methods would have reached one of them there."""
     adapter = current_app.create_url_adapter(request)
     if adapter is None:  # pragma: no cover - only outside a request
         return False
-    for method in error.valid_methods or ():
+    for method in state.endpoint_methods:
         try:
             rule, _ = adapter.match(method=method, return_rule=True)
-        except HTTPException:
+        except HTTPException:  # not served here, or by another rule
             continue
         if rule.endpoint in state.endpoints:
             return True

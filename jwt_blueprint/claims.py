@@ -10,7 +10,6 @@ import typing as t
 
 import jwt
 
-from .exceptions import InvalidTokenError
 from .exceptions import MissingClaimError
 from .tokens import unverified_header
 from .typing import Claims
@@ -75,15 +74,5 @@ class VerifiedToken:
     @property
     def type(self) -> str:
         """The token's ``type`` claim, ``"access"`` when it has none."""
-        return token_type(self.claims)
-
-
-def token_type(claims: t.Mapping[str, t.Any]) -> str:
-    """The ``type`` claim of ``claims``; ``"access"`` when absent.
-
-    :raises InvalidTokenError: if it is not a string.
-    """
-    value = claims.get("type", ACCESS)
-    if not isinstance(value, str):
-        raise InvalidTokenError("Token type (type) must be a string")
-    return value
+        kind: str = self.claims.get("type", ACCESS)
+        return kind

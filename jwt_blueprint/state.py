@@ -34,6 +34,8 @@ class JWTState:
         self.strategy = strategy
         #: The full names of the endpoints the blueprint registered.
         self.endpoints: set[str] = set()
+        #: The methods those endpoints serve.
+        self.endpoint_methods: set[str] = set()
         # One tuple, swapped in one assignment, so threads never see a
         # snapshot paired with the settings of another.
         self._current = self._load(read_raw(config))

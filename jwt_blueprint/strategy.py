@@ -249,15 +249,17 @@ class JWTStrategy(VerificationPipeline):
             ``JWT_EXPIRATION_DELTA``: ``exp`` is now plus this, in whole
             seconds. A negative one makes an expired token.
         :param claims: claims to add to the payload handler's, or to replace.
-        :raises TypeError: if both set ``exp``.
+        :raises TypeError: if both set ``exp``, or ``expires_delta`` is not a
+            duration.
+        :raises ValueError: if ``expires_delta`` is not finite.
 
         A custom encode handler that does not build its claims with the
         payload handler (or the default :meth:`encode_token`) ignores both.
         """
-        if expires_delta is not None and claims and "exp" in claims:
-            raise TypeError("pass expires_delta or an 'exp' claim, not both")
-        if isinstance(expires_delta, timedelta):
-            expires_delta = expires_delta.total_seconds()
+        if expires_delta is not None:
+            if claims and "exp" in claims:
+                raise TypeError("pass expires_delta or an 'exp' claim, not both")
+            expires_delta = _seconds(expires_delta)
         if expires_delta is None and not claims:
             return self.issue_token(identity)
         reset = _overrides.set(_Overrides(expires_delta, claims))
@@ -305,6 +307,18 @@ class JWTStrategy(VerificationPipeline):
         )
         handler = self.handlers.error
         return self.error_response(error) if handler is None else handler(error)
+
+
+def _seconds(delta: timedelta | float) -> float:
+    if isinstance(delta, timedelta):
+        return delta.total_seconds()
+    if isinstance(delta, bool) or not isinstance(delta, (int, float)):
+        raise TypeError(
+            f"expires_delta must be a timedelta or a number of seconds, not {delta!r}"
+        )
+    if not math.isfinite(delta):
+        raise ValueError(f"expires_delta must be finite, not {delta!r}")
+    return float(delta)
 
 
 def identity_id_of(identity: t.Any) -> t.Any:

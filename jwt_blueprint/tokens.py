@@ -291,6 +291,12 @@ class TokenCodec:
         probe = b"jwt_blueprint key check"
         return self._verify_signature(probe, self._sign(probe))
 
+    @property
+    def cached_tokens(self) -> int:
+        """How many verified tokens the cache holds now."""
+        cache_info = getattr(self._verified, "cache_info", None)
+        return 0 if cache_info is None else int(cache_info().currsize)
+
     def clear_cache(self) -> None:
         """Forget every verified token."""
         cache_clear = getattr(self._verified, "cache_clear", None)

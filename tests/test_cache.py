@@ -139,10 +139,27 @@ def test_invalid_tokens_never_fill_the_cache():
             claims(jti=str(n)), key="attacker-key-attacker-key-attacker!"
         )
         assert answer(client, forged)[0] == 401
-    info = codec_of(app)._verified.cache_info()  # type: ignore[attr-defined]
-    assert info.currsize == 0
+    assert codec_of(app).cached_tokens == 0
     assert answer(client, valid)[0] == 200
-    assert codec_of(app)._verified.cache_info().currsize == 1
+    assert codec_of(app).cached_tokens == 1
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"JWT_VERIFY": False}, {"JWT_VERIFY_CLAIMS": ["exp", "nbf", "iat"]}],
+    ids=["verify-off", "signature-off"],
+)
+def test_unverified_claims_are_never_cached(config, caplog):
+    # With the signature unchecked every token is the client's own making:
+    # caching them would let a client fill the memory of every process.
+    app = create_app({"JWT_VERIFY_CACHE_SIZE": 64, **config})
+    client = app.test_client()
+    for n in range(100):
+        token = make_token(
+            claims(jti=str(n)), key="anyone-can-sign-this-token-key-0123"
+        )
+        assert answer(client, token)[0] == 200
+    assert codec_of(app).cached_tokens == 0
 
 
 def test_the_cache_is_bounded():
@@ -150,14 +167,14 @@ def test_the_cache_is_bounded():
     client = app.test_client()
     for n in range(50):
         assert answer(client, make_token(claims(jti=str(n))))[0] == 200
-    assert codec_of(app)._verified.cache_info().currsize == 8
+    assert codec_of(app).cached_tokens == 8
 
 
 def test_size_zero_disables_the_cache():
     app = create_app({"JWT_VERIFY_CACHE_SIZE": 0})
     client = app.test_client()
     assert answer(client, make_token())[0] == 200
-    assert not hasattr(codec_of(app)._verified, "cache_info")
+    assert codec_of(app).cached_tokens == 0
     codec_of(app).clear_cache()  # a no-op, not an error
 
 
@@ -166,9 +183,9 @@ def test_clear_cache():
     client = app.test_client()
     assert answer(client, make_token())[0] == 200
     codec = codec_of(app)
-    assert codec._verified.cache_info().currsize == 1
+    assert codec.cached_tokens == 1
     codec.clear_cache()
-    assert codec._verified.cache_info().currsize == 0
+    assert codec.cached_tokens == 0
 
 
 def test_handlers_cannot_change_nested_cached_claims():

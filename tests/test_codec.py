@@ -262,3 +262,33 @@ def test_leeway_and_time_checks_follow_pyjwt():
             else None
         )
         assert ours_decode(codec, token) == theirs
+
+
+@pytest.mark.parametrize("fraction", [0.001, 0.5, 0.999999])
+def test_fractional_time_claims_are_truncated_as_pyjwt_does(fraction):
+    # PyJWT compares int(exp): exp = now's whole second plus a fraction has
+    # already expired, with no leeway, though the float is still ahead.
+    now = time.time()
+    codec = TokenCodec(algorithm="HS256", signing_key=KEY, verifying_key=KEY)
+    expiring = make_token(claims(exp=int(now) + fraction))
+    assert pyjwt_decode(expiring) is None
+    with pytest.raises(jwt.ExpiredSignatureError):
+        codec.decode(expiring)
+    starting = make_token(claims(nbf=int(now) + 1 + fraction, iat=int(now)))
+    with pytest.raises(jwt.ImmatureSignatureError):
+        codec.decode(starting)
+    valid = make_token(claims(exp=int(now) + 2 + fraction, iat=now, nbf=now))
+    assert codec.decode(valid) == pyjwt_decode(valid)
+
+
+def test_claims_come_back_in_the_claims_type():
+    class Claims(dict):
+        pass
+
+    codec = TokenCodec(
+        algorithm="HS256", signing_key=KEY, verifying_key=KEY, claims_type=Claims
+    )
+    token = make_token()
+    decoded = codec.decode(token)
+    assert type(decoded) is Claims
+    assert decoded == pyjwt_decode(token)

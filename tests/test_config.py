@@ -424,10 +424,38 @@ def test_huge_durations_name_the_key_not_an_overflow():
         create_app({"JWT_EXPIRATION_DELTA": 10**400})
 
 
+def test_a_private_key_given_as_the_public_key_verifies_with_its_public_half():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    app = create_app(
+        {"JWT_ALGORITHM": "ES256", "JWT_PUBLIC_KEY": pem, "JWT_AUTH_URL_RULE": None}
+    )
+    token = jwt.encode(claims(), private, algorithm="ES256")
+    response = app.test_client().get("/protected", headers=auth_header(token))
+    assert response.status_code == 200
+
+
 def test_missing_secret_fails_at_startup():
     app = Flask(__name__)
     with pytest.raises(ConfigError, match="^JWT_SECRET_KEY: "):
         JWT(app, authenticate, identity)
+
+
+def test_a_key_deleted_after_startup_reads_as_none(app, client):
+    token = login(client)
+    del app.config["JWT_LEEWAY"]
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    with pytest.raises(ConfigError, match="^JWT_LEEWAY: must be a datetime"):
+        client.get("/protected", headers=auth_header(token))
+    app.config["JWT_LEEWAY"] = 0
+    assert client.get("/protected", headers=auth_header(token)).status_code == 200
 
 
 def test_config_broken_after_startup_fails_closed(app, client):
