@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import time
 
 import jwt
 import pytest
@@ -21,7 +26,6 @@ from conftest import create_app
 from conftest import identity
 from conftest import login
 from conftest import SECRET
-from conftest import USERS
 from jwt_blueprint import AuthView
 from jwt_blueprint import current_identity
 from jwt_blueprint import JWT
@@ -66,8 +70,11 @@ def test_url_prefix_at_registration_and_blueprint_name():
     assert app.extensions["jwt"] is blueprint.strategy
 
 
-def test_jwt_facade_stores_itself_in_extensions(app):
-    assert isinstance(app.extensions["jwt"], JWT)
+def test_jwt_facade_stores_itself_in_extensions():
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = SECRET
+    jwt_obj = JWT(app, authenticate, identity)
+    assert app.extensions["jwt"] is jwt_obj
 
 
 def test_errors_outside_the_blueprint_use_the_same_json():
@@ -87,8 +94,6 @@ def test_one_strategy_per_app():
 
 def test_one_strategy_serves_two_apps_with_different_secrets():
     jwt_obj = JWT(None, authenticate, identity)
-    first = create_app.__wrapped__ if hasattr(create_app, "__wrapped__") else None
-    assert first is None
     apps = []
     for secret in ("first-secret-" + "a" * 32, "second-secret-" + "b" * 32):
         app = Flask(__name__)
@@ -344,13 +349,7 @@ def test_hmac_token_signed_with_the_public_key_is_refused(key_pair):
     algorithm, private, public = key_pair
     client = create_app({"JWT_ALGORITHM": algorithm, "JWT_PRIVATE_KEY": private})
     client = client.test_client()
-    forged = jwt.api_jws.PyJWS()
     header = {"alg": "HS256", "typ": "JWT"}
-    import base64
-    import hashlib
-    import hmac
-    import json
-    import time
 
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -362,7 +361,6 @@ def test_hmac_token_signed_with_the_public_key_is_refused(key_pair):
     )
     signature = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
     token = signing_input + "." + b64(signature)
-    assert forged is not None
     response = client.get("/protected", headers=auth_header(token))
     assert response.status_code == 401
     assert response.json["description"] == "The specified alg value is not allowed"
@@ -402,10 +400,6 @@ def test_key_of_the_wrong_family(key_pair):
         create_app({"JWT_ALGORITHM": other, "JWT_PRIVATE_KEY": private})
 
 
-def test_users_fixture_is_intact():
-    assert [u.username for u in USERS] == ["user1", "user2"]
-
-
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "HEAD"])
 def test_other_methods_on_the_auth_url_get_json(client, method):
     response = client.open("/auth", method=method)
@@ -422,7 +416,7 @@ def test_other_methods_on_the_auth_url_get_json(client, method):
 def test_options_on_the_auth_url(client):
     response = client.options("/auth")
     assert response.status_code == 200
-    assert response.headers["Allow"] == "OPTIONS, POST"
+    assert set(response.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
 
 
 def test_app_body_limit_is_kept_when_smaller():
@@ -641,7 +635,7 @@ def test_verify_only_service_accepts_another_issuers_claim_layout(key_pair):
     # The issuer's identity claim is an object and this service reads sub:
     # nothing here says what identity must look like.
     algorithm, private, public = key_pair
-    now = int(__import__("time").time())
+    now = int(time.time())
     token = jwt.encode(
         {
             "identity": {"id": 1, "roles": ["admin"]},
@@ -670,8 +664,6 @@ def test_verify_only_service_accepts_another_issuers_claim_layout(key_pair):
 
 
 def test_descriptions_with_backslashes_keep_to_rfc_6750(client):
-    import base64
-
     header = base64.urlsafe_b64encode(b'{"alg": "HS\\q256"}').rstrip(b"=").decode()
     response = client.get("/protected", headers=auth_header(f"{header}.e30.sig"))
     assert response.status_code == 401
