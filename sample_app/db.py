@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 from flask import current_app
@@ -22,10 +23,30 @@ def get_db() -> sqlite3.Connection:
     """The connection to ``DATABASE`` for this app context, opened on first
     use and closed when the context ends."""
     if "db" not in g:
-        g.db = sqlite3.connect(current_app.config["DATABASE"])
+        database = current_app.config["DATABASE"]
+        _create_owner_only(database)
+        g.db = sqlite3.connect(database)
         g.db.row_factory = sqlite3.Row
     db: sqlite3.Connection = g.db
     return db
+
+
+def _create_owner_only(database: str | bytes | os.PathLike[str]) -> None:
+    """Create the file ``database`` with mode 0600 if it does not exist yet.
+
+    It holds the password hashes, and sqlite3 would create it with the
+    umask's mode (often 0644), whatever the mode of its folder. SQLite gives
+    its journal files the database file's mode. In-memory and temporary
+    databases (``":memory:"``, ``""``) and ``file:`` URIs are left to sqlite3.
+    """
+    path = os.fsdecode(database)
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def close_db(exception: BaseException | None = None) -> None:

@@ -17,6 +17,10 @@ from .db import get_db
 DEMO_USERS: tuple[tuple[str, str], ...] = (("user1", "abcxyz"), ("user2", "abcxyz"))
 
 
+#: The range of an SQLite INTEGER, and so of a user id.
+MIN_ID, MAX_ID = -(2**63), 2**63 - 1
+
+
 @dataclass(frozen=True)
 class User:
     """A user. It carries no password hash, so none can end up in a log."""
@@ -107,6 +111,9 @@ def identity(payload: dict[str, t.Any]) -> User | None:
     user_id = payload.get("identity")
     # A bool is an int to Python; no user has id True.
     if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    # sqlite3 raises OverflowError for an int SQLite cannot store.
+    if not MIN_ID <= user_id <= MAX_ID:
         return None
     row = (
         get_db()

@@ -108,12 +108,34 @@ def test_every_login_checks_one_hash(
 
 @pytest.mark.parametrize(
     ("identity", "status"),
-    [(1, 200), (2, 200), (3, 401), ("1", 401), (True, 401), (None, 401)],
+    [
+        (1, 200),
+        (2, 200),
+        (3, 401),
+        (2**63 - 1, 401),
+        (-(2**63), 401),
+        ("1", 401),
+        (True, 401),
+        (None, 401),
+    ],
 )
 def test_token_identity(client: FlaskClient, identity: t.Any, status: int):
     token = make_token(claims(identity=identity), key=SECRET)
     response = client.get("/protected", headers=auth_header(token))
     assert response.status_code == status
+
+
+@pytest.mark.parametrize("identity", [2**63, -(2**63) - 1, 2**64, 10**100])
+def test_token_identity_out_of_sqlite_range(client: FlaskClient, identity: int):
+    # SQLite integers are 64-bit: no user can have such an id.
+    token = make_token(claims(identity=identity), key=SECRET)
+    response = client.get("/protected", headers=auth_header(token))
+    assert response.status_code == 401
+    assert response.json == {
+        "status_code": 401,
+        "error": "Invalid JWT",
+        "description": "User does not exist",
+    }
 
 
 def test_token_signed_with_another_secret(client: FlaskClient):
@@ -210,6 +232,34 @@ def test_instance_folder_is_created(tmp_path: Path):
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     assert (instance / "users.sqlite3").is_file()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_database_is_owner_only_in_an_existing_instance_folder(tmp_path: Path):
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    os.chmod(instance, 0o755)  # mkdir's mode is filtered by the umask
+    old_umask = os.umask(0o022)
+    try:
+        app = create_app(
+            {"TESTING": True, "SECRET_KEY": SECRET}, instance_path=instance
+        )
+        result = app.test_cli_runner().invoke(args=["init-db"])
+    finally:
+        os.umask(old_umask)
+    assert result.exit_code == 0, result.output
+    database = instance / "users.sqlite3"
+    assert stat.S_IMODE(os.stat(database).st_mode) == 0o600
+
+
+def test_in_memory_database_creates_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path, SECRET_KEY=SECRET, DATABASE=":memory:")
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["instance"]
 
 
 def test_secret_is_generated_once_and_reused(tmp_path: Path):
