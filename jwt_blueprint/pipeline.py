@@ -154,16 +154,16 @@ class VerificationPipeline:
         """Refuse claims the app cannot use.
 
         An app that signs tokens refuses an ``identity`` claim that is
-        neither a string nor an integer, which no identity handler written
-        for the default payload can look up. A service that only verifies
-        another issuer's tokens accepts that issuer's layout.
+        neither a string nor an integer, as the default payload writes it:
+        no identity handler written for that payload could look it up. A
+        token without the claim passes (a custom payload handler uses claims
+        of its own), and so does any layout on a service that only verifies
+        another issuer's tokens.
 
         :raises InvalidTokenError: naming the claim.
         """
         if settings.codec.signing_key is None or "identity" not in claims:
             return
-        # The default payload writes the identity's id there. Tokens without
-        # the claim pass: a custom payload handler uses claims of its own.
         value = claims["identity"]
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise InvalidTokenError(
@@ -194,19 +194,19 @@ class VerificationPipeline:
     # The steps above do the same work themselves, with the settings they
     # hold: a subclass customises a step by overriding the step.
 
-    def request_token(self, settings: Settings | None = None) -> str | None:
+    def request_token(self) -> str | None:
         """The default request handler: read
         ``Authorization: <JWT_AUTH_HEADER_PREFIX> <token>``, strictly.
 
         :raises InvalidHeaderError: if the header is malformed.
         """
         environ = request._get_current_object().environ  # type: ignore[attr-defined]
-        return read_header(environ, settings or get_state().settings())
+        return read_header(environ, get_state().settings())
 
-    def decode_token(self, token: str, settings: Settings | None = None) -> Claims:
+    def decode_token(self, token: str) -> Claims:
         """The default decode handler: verify ``token`` with the configured key
         and algorithm (and the verification cache, ``JWT_VERIFY_CACHE_SIZE``).
 
         :raises jwt.PyJWTError: if it is not valid.
         """
-        return (settings or get_state().settings()).codec.decode(token)
+        return get_state().settings().codec.decode(token)

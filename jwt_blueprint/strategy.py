@@ -2,12 +2,14 @@
 
 A handler is set with a decorator (``@jwt.identity_handler``), which stores
 it in :attr:`JWTStrategy.handlers` and returns it unchanged, as in Flask-JWT.
-An unset handler is ``None`` and means the strategy's default method, so a
-subclass can override a default too, and a handler that calls the default
-behaves exactly like it.
+An unset handler is ``None`` and means the default, so a handler that calls
+the default (``jwt.decode_token``, ``super().make_payload``) behaves exactly
+like it.
 
-The steps that verify a request, and their defaults, are in
-:mod:`.pipeline`; the steps that issue a token are here.
+The steps that verify a request are in :mod:`.pipeline`; the steps that
+issue a token (which run the default methods :meth:`~JWTStrategy.make_payload`,
+:meth:`~JWTStrategy.make_headers` and :meth:`~JWTStrategy.encode_token`, for
+a subclass to override) are here.
 """
 
 from __future__ import annotations

@@ -345,8 +345,10 @@ def test_the_revocation_handler_is_asked_for_every_verified_token():
     assert asked == [jti, jti]
 
 
-def test_a_verify_only_service_accepts_another_issuers_identity_layout():
-    # No signing key: nothing here says what `identity` must look like.
+def test_an_hmac_app_checks_the_identity_layout_even_without_a_login_route():
+    # The secret that verifies also signs: this app's own tokens carry an
+    # id in `identity`. (A verify-only RS/ES service accepts any layout: see
+    # test_blueprint's verify-only test.)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=SECRET, JWT_AUTH_URL_RULE=None)
     strategy = JWTStrategy(identity_handler=lambda payload: payload["identity"]["id"])
@@ -358,9 +360,11 @@ def test_a_verify_only_service_accepts_another_issuers_identity_layout():
         return f"{current_identity}"
 
     token = make_token(claims(identity={"id": 7}))
-    # The secret signs too (HS256), so this app does check the layout.
     response = app.test_client().get("/whoami", headers=auth_header(token))
     assert response.status_code == 401
+    assert response.json["description"] == (
+        "Identity claim (identity) must be a string or an integer"
+    )
 
 
 # -- the verified token on the request -------------------------------------
