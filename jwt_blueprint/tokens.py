@@ -21,6 +21,7 @@ import hmac
 import json
 import math
 import re
+import sys
 import time
 import typing as t
 import warnings
@@ -55,6 +56,8 @@ _CANONICAL_LAST = {
 }
 _HMAC_HASHES = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
 _TIME_CLAIMS = ("exp", "iat", "nbf")
+#: Integers beyond this are beyond any float, and refused like infinity.
+_FLOAT_MAX = int(sys.float_info.max)
 _TIME_CLAIM_LABELS = {"exp": "Expiration Time", "iat": "Issued At", "nbf": "Not Before"}
 #: A verified token: its claims, whether any claim is a list or an object,
 #: and its ``exp``, ``nbf`` and ``iat`` (``None`` when absent or not verified).
@@ -115,13 +118,10 @@ def _numeric_date(claims: Claims, claim: str) -> float | None:
     if claim not in claims:
         return None
     value = claims[claim]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            finite = math.isfinite(value)
-        except OverflowError:  # an integer beyond any float
-            finite = False
-        if finite:
-            return float(int(value))
+    if type(value) is int and -_FLOAT_MAX < value < _FLOAT_MAX:
+        return float(value)
+    if type(value) is float and math.isfinite(value):
+        return float(int(value))
     error = InvalidIssuedAtError if claim == "iat" else DecodeError
     raise error(f"{_TIME_CLAIM_LABELS[claim]} claim ({claim}) must be an integer.")
 
@@ -309,7 +309,10 @@ class TokenCodec:
         if not token.isascii():
             # A custom request handler may pass anything; a JWS is ASCII.
             raise DecodeError("Invalid token: must be ASCII")
-        header_segment, payload_segment, signature_segment = _split(token)
+        segments = token.split(".")
+        if len(segments) != 3:
+            _split(token)  # raises the error that says which
+        header_segment, payload_segment, signature_segment = segments
         header = _json_object(_b64decode(header_segment, "header"), "header")
         if "crit" in header:
             crit = header["crit"]
