@@ -15,7 +15,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed
 
 from .config import apply_defaults
+from .config import endpoint_name
 from .config import Settings
+from .config import url_rule
+from .exceptions import ConfigError
 from .exceptions import JWTError
 from .exceptions import MethodNotAllowedError
 from .state import JWTState
@@ -30,26 +33,39 @@ EXTENSION_KEY = "jwt"
 
 @dataclass(frozen=True)
 class Endpoint:
-    """An endpoint the blueprint serves, declared once in
-    :attr:`JWTBlueprint.endpoints`."""
+    """An endpoint the blueprint serves, declared once, in
+    :attr:`JWTBlueprint.endpoints`: everything registration needs to know.
 
-    #: The config key of its URL rule; the endpoint is left out where the
-    #: rule is ``None``.
-    rule_key: str
-    #: The :class:`JWTBlueprint` attribute that holds its view class.
-    view_attribute: str
+    Its URL rule and name are config keys read once, at registration, with
+    the defaults declared here.
+    """
+
+    #: The short name a :class:`JWTBlueprint` knows it by, e.g. ``"auth"``
+    #: (``JWTBlueprint(..., auth_view=...)`` replaces its view).
+    key: str
+    #: The view class it serves by default.
+    view: type[EndpointView]
     #: The HTTP methods it serves; the others get a JSON 405.
     methods: tuple[str, ...]
+    #: The config key of its URL rule; ``None`` there leaves it out.
+    rule_key: str
+    #: The URL rule by default.
+    rule: str | None
     #: The config key of its endpoint name.
     name_key: str
-
-    def name(self, settings: Settings) -> str:
-        return settings.endpoint_names[self.name_key]
+    #: The endpoint name by default.
+    name: str
 
 
 #: ``POST /auth``: credentials for a token.
 AUTH_ENDPOINT = Endpoint(
-    "JWT_AUTH_URL_RULE", "auth_view", ("POST",), "JWT_AUTH_ENDPOINT"
+    key="auth",
+    view=AuthView,
+    methods=("POST",),
+    rule_key="JWT_AUTH_URL_RULE",
+    rule="/auth",
+    name_key="JWT_AUTH_ENDPOINT",
+    name="jwt",
 )
 
 
@@ -65,7 +81,8 @@ class JWTBlueprint(Blueprint):
     handler that renders every :class:`JWTError`.
 
     :param strategy: the handlers.
-    :param auth_view: the :class:`AuthView` subclass to serve.
+    :param auth_view: the :class:`AuthView` subclass to serve at
+        ``JWT_AUTH_URL_RULE``, instead of :class:`AuthView`.
     :param name: the blueprint's name.
     :param blueprint_options: passed on to :class:`flask.Blueprint`.
     """
@@ -77,14 +94,19 @@ class JWTBlueprint(Blueprint):
         self,
         strategy: JWTStrategy,
         *,
-        auth_view: type[AuthView] = AuthView,
+        auth_view: type[AuthView] | None = None,
         name: str = "jwt",
         import_name: str = __name__,
         **blueprint_options: t.Any,
     ) -> None:
         super().__init__(name, import_name, **blueprint_options)
         self.strategy = strategy
-        self.auth_view = auth_view
+        #: The view class of each endpoint, by its :attr:`Endpoint.key`.
+        self.views: dict[str, type[EndpointView]] = {
+            endpoint.key: endpoint.view for endpoint in self.endpoints
+        }
+        if auth_view is not None:
+            self.views[AUTH_ENDPOINT.key] = auth_view
         self.record_once(self._setup)
         self.app_errorhandler(JWTError)(self._render_error)
 
@@ -97,26 +119,39 @@ class JWTBlueprint(Blueprint):
                 " JWTBlueprint per app"
             )
         apply_defaults(app.config)
+        for endpoint in self.endpoints:
+            app.config.setdefault(endpoint.rule_key, endpoint.rule)
+            app.config.setdefault(endpoint.name_key, endpoint.name)
         jwt_state = JWTState(app.config, self.strategy)
         settings = jwt_state.settings()
         app.extensions[EXTENSION_KEY] = self.strategy
         app.extensions[STATE_KEY] = jwt_state
-
         for endpoint in self.endpoints:
-            rule = settings.url_rules[endpoint.rule_key]
-            if rule is None:
-                continue
-            name = endpoint.name(settings)
-            view_class: type[EndpointView] = getattr(self, endpoint.view_attribute)
-            state.add_url_rule(
-                rule,
-                endpoint=name,
-                view_func=view_class.make_view(name, self.strategy, settings),
-                methods=list(endpoint.methods),
-            )
-            jwt_state.endpoints.add(f"{self.name}.{name}")
-            jwt_state.endpoint_methods.update(endpoint.methods)
+            self._add_endpoint(state, endpoint, settings, jwt_state)
         self._answer_other_methods(app)
+
+    def _add_endpoint(
+        self,
+        state: BlueprintSetupState,
+        endpoint: Endpoint,
+        settings: Settings,
+        jwt_state: JWTState,
+    ) -> None:
+        rule = url_rule(state.app.config, endpoint.rule_key)
+        if rule is None:
+            return
+        name = endpoint_name(state.app.config, endpoint.name_key)
+        view = self.views[endpoint.key].make_view(name, self.strategy, settings)
+        try:
+            state.add_url_rule(
+                rule, endpoint=name, view_func=view, methods=list(endpoint.methods)
+            )
+        except (ValueError, LookupError) as exc:  # what werkzeug refuses
+            raise ConfigError(endpoint.rule_key, f"{rule!r}: {exc}") from None
+        # The name Flask gives it, renamed or nested as the blueprint may be.
+        full_name = f"{state.name_prefix}.{state.name}.{name}".lstrip(".")
+        jwt_state.endpoints.add(full_name)
+        jwt_state.endpoint_methods.update(endpoint.methods)
 
     def _answer_other_methods(self, app: App) -> None:
         # A 405 handler rather than a second URL rule, which would count

@@ -31,12 +31,13 @@ logger = logging.getLogger("jwt_blueprint")
 #: The claims ``JWT_VERIFY_CLAIMS`` may name.
 VERIFIABLE_CLAIMS = ("signature", "exp", "nbf", "iat")
 
-#: Defaults for every key but ``JWT_SECRET_KEY``, which defaults to
-#: ``SECRET_KEY``. Mutable values are copied into each app's config.
+#: Defaults for every key read at request time but ``JWT_SECRET_KEY``, which
+#: defaults to ``SECRET_KEY``. Mutable values are copied into each app's
+#: config. The URL rule and the name of each endpoint (``JWT_AUTH_URL_RULE``,
+#: ``JWT_AUTH_ENDPOINT``) are declared with the endpoint, and read once, at
+#: registration (see :class:`~jwt_blueprint.blueprint.Endpoint`).
 CONFIG_DEFAULTS: Mapping[str, t.Any] = {
     "JWT_DEFAULT_REALM": "Login Required",
-    "JWT_AUTH_URL_RULE": "/auth",
-    "JWT_AUTH_ENDPOINT": "jwt",
     "JWT_AUTH_USERNAME_KEY": "username",
     "JWT_AUTH_PASSWORD_KEY": "password",
     "JWT_ALGORITHM": "HS256",
@@ -57,10 +58,8 @@ CONFIG_DEFAULTS: Mapping[str, t.Any] = {
 #: Every key whose value shapes :class:`Settings`, in a fixed order.
 CONFIG_KEYS: tuple[str, ...] = (*CONFIG_DEFAULTS, "JWT_SECRET_KEY")
 
-#: The keys that hold the URL rule of an endpoint the blueprint serves.
-URL_RULE_KEYS = ("JWT_AUTH_URL_RULE",)
-#: The keys that hold the name of an endpoint the blueprint serves.
-ENDPOINT_NAME_KEYS = ("JWT_AUTH_ENDPOINT",)
+#: The largest ``JWT_VERIFY_CACHE_SIZE``: about 12 GB of default claims.
+MAX_CACHE_SIZE = 10_000_000
 
 #: The longest duration accepted: what a ``timedelta`` can hold.
 MAX_DURATION = timedelta.max.total_seconds()
@@ -77,11 +76,6 @@ class Settings:
     """The validated configuration of one app."""
 
     default_realm: str
-    #: The URL rule of each endpoint, by its key in :data:`URL_RULE_KEYS`;
-    #: ``None`` where the endpoint is off.
-    url_rules: Mapping[str, str | None]
-    #: The name of each endpoint, by its key in :data:`ENDPOINT_NAME_KEYS`.
-    endpoint_names: Mapping[str, str]
     username_key: str
     password_key: str
     header_prefix: str
@@ -175,7 +169,9 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
             expiration_delta,
         )
     max_token_size = _integer(config, "JWT_MAX_TOKEN_SIZE", minimum=64)
-    cache_size = _integer(config, "JWT_VERIFY_CACHE_SIZE", minimum=0)
+    cache_size = _integer(
+        config, "JWT_VERIFY_CACHE_SIZE", minimum=0, maximum=MAX_CACHE_SIZE
+    )
     codec = TokenCodec(
         algorithm=algorithm,
         signing_key=keys.signing,
@@ -196,8 +192,6 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
         )
     return Settings(
         default_realm=_realm(config, "JWT_DEFAULT_REALM"),
-        url_rules={key: _url_rule(config, key) for key in URL_RULE_KEYS},
-        endpoint_names={key: _endpoint(config, key) for key in ENDPOINT_NAME_KEYS},
         username_key=username_key,
         password_key=password_key,
         header_prefix=header_prefix,
@@ -216,7 +210,7 @@ def _algorithm(config: Mapping[str, t.Any]) -> str:
     allowed = sorted(set(get_default_algorithms()) - {"none", "ES521"})
     if not isinstance(value, str) or value not in allowed:
         raise ConfigError(
-            "JWT_ALGORITHM", f"{value!r} is not one of {', '.join(allowed)}"
+            "JWT_ALGORITHM", f"{_shown(value)} is not one of {', '.join(allowed)}"
         )
     return value
 
@@ -224,7 +218,7 @@ def _algorithm(config: Mapping[str, t.Any]) -> str:
 def _flag(config: Mapping[str, t.Any], key: str) -> bool:
     value = config.get(key)
     if not isinstance(value, bool):
-        raise ConfigError(key, f"must be True or False, not {value!r}")
+        raise ConfigError(key, f"must be True or False, not {_shown(value)}")
     return value
 
 
@@ -234,19 +228,21 @@ def _claims(
     value = config.get(key)
     # Ordered and comparable by value: a set changed in place would not be.
     if not isinstance(value, (list, tuple)):
-        raise ConfigError(key, f"must be a list of claim names, not {value!r}")
+        raise ConfigError(key, f"must be a list of claim names, not {_shown(value)}")
     for claim in value:
         if not isinstance(claim, str) or not claim:
-            raise ConfigError(key, f"{claim!r} is not a claim name")
+            raise ConfigError(key, f"{_shown(claim)} is not a claim name")
         if allowed is not None and claim not in allowed:
-            raise ConfigError(key, f"{claim!r} is not one of {', '.join(allowed)}")
+            raise ConfigError(
+                key, f"{_shown(claim)} is not one of {', '.join(allowed)}"
+            )
     return tuple(dict.fromkeys(value))
 
 
 def _name(config: Mapping[str, t.Any], key: str) -> str:
     value = config.get(key)
     if not isinstance(value, str) or not value:
-        raise ConfigError(key, f"must be a non-empty string, not {value!r}")
+        raise ConfigError(key, f"must be a non-empty string, not {_shown(value)}")
     return value
 
 
@@ -265,25 +261,40 @@ def _header_prefix(config: Mapping[str, t.Any]) -> str:
     key = "JWT_AUTH_HEADER_PREFIX"
     value = config.get(key)
     if not isinstance(value, str) or not _AUTH_SCHEME.fullmatch(value):
-        raise ConfigError(key, f"must be an auth-scheme such as 'JWT', not {value!r}")
+        raise ConfigError(
+            key, f"must be an auth-scheme such as 'JWT', not {_shown(value)}"
+        )
     return value
 
 
-def _url_rule(config: Mapping[str, t.Any], key: str) -> str | None:
+def url_rule(config: Mapping[str, t.Any], key: str) -> str | None:
+    """The URL rule at ``key``: ``None``, or a path with no variables.
+
+    :raises ConfigError: naming ``key``.
+    """
     value = config.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not value.startswith("/"):
         raise ConfigError(
-            key, f"must be None or a path starting with '/', not {value!r}"
+            key, f"must be None or a path starting with '/', not {_shown(value)}"
+        )
+    if "<" in value or ">" in value:
+        # The views take no arguments: a variable would fail every request.
+        raise ConfigError(
+            key, f"must be a plain path, with no variables: {_shown(value)}"
         )
     return value
 
 
-def _endpoint(config: Mapping[str, t.Any], key: str) -> str:
+def endpoint_name(config: Mapping[str, t.Any], key: str) -> str:
+    """The endpoint name at ``key``: non-empty, with no dot.
+
+    :raises ConfigError: naming ``key``.
+    """
     value = _name(config, key)
     if "." in value:
-        raise ConfigError(key, f"must not contain a dot: {value!r}")
+        raise ConfigError(key, f"must not contain a dot: {_shown(value)}")
     return value
 
 
@@ -303,19 +314,38 @@ def _seconds(
             seconds = math.inf if value > 0 else -math.inf
     else:
         raise ConfigError(
-            key, f"must be a datetime.timedelta or a number of seconds, not {value!r}"
+            key,
+            f"must be a datetime.timedelta or a number of seconds, not {_shown(value)}",
         )
     if not minimum <= seconds <= maximum:
         raise ConfigError(
-            key, f"must be from {minimum:g} to {maximum:g} seconds, not {seconds:g}"
+            key, f"must be from {minimum:g} to {maximum:g} seconds, not {seconds!r}"
         )
     return seconds
 
 
-def _integer(config: Mapping[str, t.Any], key: str, minimum: int) -> int:
+def _integer(
+    config: Mapping[str, t.Any], key: str, minimum: int, maximum: int | None = None
+) -> int:
     value = config.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigError(
-            key, f"must be an integer of at least {minimum}, not {value!r}"
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bounds = (
+            f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         )
+        raise ConfigError(key, f"must be an integer {bounds}, not {_shown(value)}")
     return value
+
+
+def _shown(value: t.Any) -> str:
+    """``repr(value)`` for an error message, shortened; integers too long
+    for ``repr`` are described instead."""
+    try:
+        text = repr(value)
+    except ValueError:  # beyond sys.get_int_max_str_digits()
+        return "a number too large to show"
+    return text if len(text) <= 80 else f"{text[:77]}..."

@@ -9,9 +9,11 @@ import typing as t
 from flask import current_app
 
 from .claims import VerifiedToken
-from .exceptions import JWTError
 from .exceptions import quote_header_value
+from .globals import set_realm
 from .globals import set_verified_token
+from .pipeline import DEFAULT_REQUIREMENTS
+from .pipeline import Requirements
 from .state import get_state
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -26,30 +28,28 @@ def verify_jwt_in_request(realm: str | None = None) -> VerifiedToken:
     This is what :func:`jwt_required` runs; call it from a ``before_request``
     hook to protect a whole blueprint.
 
-    :param realm: the realm of the challenge on a refusal;
+    :param realm: the realm of the challenges of this request's refusals;
         ``JWT_DEFAULT_REALM`` by default.
     :return: the verified token.
     :raises JWTError: if there is no valid token for a known identity.
     :raises ValueError: if ``realm`` cannot go into a header.
     """
-    if realm is not None:
-        quote_header_value(realm)
-    return _verify(realm)
+    return _verify(_requirements(realm))
 
 
-def _verify(realm: str | None) -> VerifiedToken:
-    # verify_jwt_in_request without checking the realm, which jwt_required
-    # has checked once, at decoration time.
+def _requirements(realm: str | None) -> Requirements:
+    if realm is None:
+        return DEFAULT_REQUIREMENTS
+    quote_header_value(realm)
+    return Requirements(realm=realm)
+
+
+def _verify(requirements: Requirements) -> VerifiedToken:
     state = get_state()
-    settings = state.settings()
-    try:
-        verified = state.strategy.verify_request(settings)
-    except JWTError as error:
-        # The challenge is built when the error is rendered, so whichever
-        # step refused the request, the view's realm goes with it.
-        if error.realm is None:
-            error.realm = realm
-        raise
+    if requirements.realm is not None:
+        # On the request, so the view's own refusals use it too.
+        set_realm(requirements.realm)
+    verified = state.strategy.verify_request(state.settings(), requirements)
     set_verified_token(verified)
     return verified
 
@@ -62,21 +62,20 @@ def jwt_required(realm: str | None = None) -> t.Callable[[F], F]:
         def protected():
             return str(current_identity)
 
-    :param realm: the realm named in the challenge of a refusal; defaults to
-        ``JWT_DEFAULT_REALM``.
+    :param realm: the realm named in the challenge of every refusal of this
+        view; defaults to ``JWT_DEFAULT_REALM``.
     :raises ValueError: at decoration time, if ``realm`` cannot go into a header.
     """
     if callable(realm):
         raise TypeError("jwt_required takes parentheses: use @jwt_required()")
-    if realm is not None:
-        quote_header_value(realm)
+    requirements = _requirements(realm)
 
     def decorator(fn: F) -> F:
         is_async = inspect.iscoroutinefunction(fn)
 
         @functools.wraps(fn)
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            _verify(realm)
+            _verify(requirements)
             if is_async:
                 return current_app.ensure_sync(fn)(*args, **kwargs)
             return fn(*args, **kwargs)

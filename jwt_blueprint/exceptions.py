@@ -127,6 +127,14 @@ class JWTError(Exception):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.status_code} {self}>"
 
+    def __copy__(self) -> JWTError:
+        # Subclasses take other arguments than args holds: copy the state.
+        clone = type(self).__new__(type(self))
+        clone.args = self.args
+        clone.__dict__.update(self.__dict__)
+        clone.headers = dict(self.headers)
+        return clone
+
     @property
     def needs_challenge(self) -> bool:
         """Whether the response carries ``WWW-Authenticate``: every 401, and

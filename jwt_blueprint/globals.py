@@ -1,4 +1,5 @@
-"""The verified token of the current request, and the proxies to it."""
+"""What jwt_blueprint keeps on the current request: the verified token (and
+the proxies to it), the realm of its challenges, the login view's schema."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from werkzeug.local import LocalProxy
 
 from .claims import VerifiedToken
 
+if t.TYPE_CHECKING:  # pragma: no cover
+    from marshmallow import Schema
+
 # On the request, not on ``g``: ``g`` belongs to the app context, which Flask
 # reuses for every request made inside a pushed one (tests, CLI commands), so
 # a token kept there would outlive its request.
 _ATTRIBUTE = "_jwt_blueprint_token"
+_REALM = "_jwt_blueprint_realm"
+_TOKEN_SCHEMA = "_jwt_blueprint_token_schema"
 
 
 def set_verified_token(verified: VerifiedToken) -> None:
@@ -30,6 +36,38 @@ def get_verified_token() -> VerifiedToken | None:
         return None
     verified: VerifiedToken | None = getattr(current_request, _ATTRIBUTE, None)
     return verified
+
+
+def set_realm(realm: str) -> None:
+    """Make ``realm`` the realm of this request's challenges, as
+    ``jwt_required(realm=...)`` does."""
+    setattr(request._get_current_object(), _REALM, realm)  # type: ignore[attr-defined]
+
+
+def get_realm() -> str | None:
+    """The realm this request's challenges use, if its view chose one."""
+    try:
+        current_request = request._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:  # outside a request
+        return None
+    realm: str | None = getattr(current_request, _REALM, None)
+    return realm
+
+
+def set_token_schema(schema: Schema) -> None:
+    """Make ``schema`` the one that dumps this request's login response, as
+    the serving :class:`~jwt_blueprint.AuthView` does."""
+    setattr(request._get_current_object(), _TOKEN_SCHEMA, schema)  # type: ignore[attr-defined]
+
+
+def get_token_schema() -> Schema | None:
+    """The schema of the login view serving this request, if any."""
+    try:
+        current_request = request._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:  # outside a request
+        return None
+    schema: Schema | None = getattr(current_request, _TOKEN_SCHEMA, None)
+    return schema
 
 
 def _current_identity() -> t.Any:
@@ -54,6 +92,7 @@ current_identity: t.Any = LocalProxy(_current_identity)
 #: The verified claims of this request's token, a dict. Reading a claim the
 #: token lacks with ``current_claims["name"]`` refuses the request with a
 #: 401; use ``.get`` for optional claims. Empty outside a protected request.
+#: It is a proxy: pass ``dict(current_claims)`` to ``jsonify``.
 current_claims: t.Mapping[str, t.Any] = t.cast(
     t.Mapping[str, t.Any], LocalProxy(_current_claims)
 )

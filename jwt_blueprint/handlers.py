@@ -3,14 +3,18 @@
 An unset handler is ``None`` and means the strategy's default method. The
 Flask-JWT attribute names (``jwt_encode_callback``, ...) read as the handler
 set, else the default method, so code written for Flask-JWT can still call
-them.
+them. Any handler may be an ``async def`` function: :func:`resolve` awaits
+what it returns.
 """
 
 from __future__ import annotations
 
-import inspect
+import asyncio
+import contextvars
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from types import CoroutineType
 
 from flask import current_app
 
@@ -40,7 +44,7 @@ class Handlers:
     decode: ht.DecodeCallback | None = None
     #: (``request_token``)
     request: ht.RequestCallback | None = None
-    #: (no token is revoked)
+    #: (``is_revoked``)
     revocation: ht.RevocationCallback | None = None
     #: (``auth_response``; :class:`~jwt_blueprint.AuthView` dumps its own
     #: ``token_schema`` instead)
@@ -84,9 +88,21 @@ async def _await(awaitable: t.Awaitable[C]) -> C:
 
 
 def resolve(value: C | t.Awaitable[C]) -> C:
-    """``value``, or what it resolves to if an ``async def`` handler returned
-    it: awaited through :meth:`flask.Flask.ensure_sync`, never mistaken for
-    a result."""
-    if inspect.iscoroutine(value):
+    """``value``, or, if an ``async def`` handler returned it, what it
+    resolves to: never a coroutine mistaken for a result.
+
+    It is awaited through :meth:`flask.Flask.ensure_sync`, as Flask runs
+    async views. Inside an async view or hook, where an event loop already
+    runs in this thread, it runs in a new loop in another thread, with this
+    context (the app and the request) copied over.
+    """
+    if not isinstance(value, CoroutineType):
+        return t.cast(C, value)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         return t.cast(C, current_app.ensure_sync(_await)(value))
-    return t.cast(C, value)
+    context = contextvars.copy_context()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(context.run, asyncio.run, _await(value))
+        return t.cast(C, future.result())

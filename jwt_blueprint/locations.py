@@ -21,6 +21,7 @@ HEADERS = "headers"
 #: The location of a token supplied by a custom ``request_handler``.
 REQUEST_HANDLER = "request_handler"
 
+
 #: The characters of a compact JWS: base64url segments joined by dots.
 _TOKEN_BYTES = (string.ascii_letters + string.digits + "-_.").encode("ascii")
 

@@ -13,15 +13,17 @@ method that a subclass of :class:`~jwt_blueprint.JWTStrategy` can override:
 5. :meth:`~VerificationPipeline.check_claims`: claims the app relies on;
 6. :meth:`~VerificationPipeline.load_identity`: the identity handler.
 
-A handler replaces exactly the default of its own step. Every step raises a
+A handler replaces exactly the default of its own step (the strategy's
+default method, which a subclass can override too). Every step raises a
 :class:`~jwt_blueprint.JWTError`, and nothing is kept on the request unless
-all of them pass.
+all of them pass. What a view asks of its token is a :class:`Requirements`.
 """
 
 from __future__ import annotations
 
 import typing as t
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import CoroutineType
 
 import jwt
@@ -48,8 +50,20 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .config import Settings
     from .handlers import Handlers
 
-#: The token types a protected view accepts.
-ACCESS_ONLY = (ACCESS,)
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a protected view asks of a token: made once, when the view is
+    decorated, and passed to every step that needs it."""
+
+    #: The token types accepted, an allow-list: ``("access",)`` for views.
+    token_types: tuple[str, ...] = (ACCESS,)
+    #: The realm of the challenges; ``None`` means ``JWT_DEFAULT_REALM``.
+    realm: str | None = None
+
+
+#: What :func:`~jwt_blueprint.jwt_required` asks by default.
+DEFAULT_REQUIREMENTS = Requirements()
 
 
 def invalid_token(exc: Exception) -> InvalidTokenError:
@@ -68,12 +82,12 @@ class VerificationPipeline:
     handlers: Handlers
 
     def verify_request(
-        self, settings: Settings, token_types: t.Container[str] = ACCESS_ONLY
+        self, settings: Settings, requirements: Requirements = DEFAULT_REQUIREMENTS
     ) -> VerifiedToken:
         """Verify the current request's token, step by step.
 
         :param settings: the app's settings.
-        :param token_types: the token types accepted (an allow-list).
+        :param requirements: what the view asks of the token.
         :raises JWTError: at the first step that refuses the request.
         """
         located = self.locate_token(settings)
@@ -81,7 +95,7 @@ class VerificationPipeline:
             raise AuthorizationRequiredError()
         token, location = located
         claims = self.decode(token, settings)
-        self.check_token_type(claims, token_types)
+        self.check_token_type(claims, requirements)
         self.check_revocation(claims, settings)
         self.check_claims(claims, settings)
         identity = self.load_identity(claims, settings)
@@ -93,30 +107,33 @@ class VerificationPipeline:
         """Find the token: ``(token, location)``, or ``None`` if the request
         carries none.
 
-        Runs the request handler, or by default reads the ``Authorization``
-        header, as :meth:`request_token` does.
+        Runs the request handler (location ``"request_handler"``), else
+        :meth:`request_token` (location ``"headers"``). To look elsewhere
+        and say where, override this step.
         """
         handler = self.handlers.request
-        if handler is not None:
-            token = handler()
-            return None if token is None else (token, REQUEST_HANDLER)
-        environ = request._get_current_object().environ  # type: ignore[attr-defined]
-        token = read_header(environ, settings)
-        return None if token is None else (token, HEADERS)
+        if handler is None:
+            token = self.request_token(settings)
+            location = HEADERS
+        else:
+            token = resolve(handler())
+            location = REQUEST_HANDLER
+        return None if token is None else (token, location)
 
     def decode(self, token: str, settings: Settings) -> TokenClaims:
         """Verify ``token`` and return its claims.
 
-        Runs the decode handler, or by default the app's codec, as
-        :meth:`decode_token` does: the signature and the registered claims,
-        with the configured key and algorithm only.
+        Runs the decode handler, else :meth:`decode_token`.
 
         :raises InvalidTokenError: for a :class:`jwt.PyJWTError` from either.
         """
         handler = self.handlers.decode
         claims: Mapping[str, t.Any]
         try:
-            claims = settings.codec.decode(token) if handler is None else handler(token)
+            if handler is None:
+                claims = self.decode_token(token, settings)
+            else:
+                claims = resolve(handler(token))
         except (jwt.PyJWTError, RecursionError) as exc:
             raise invalid_token(exc) from exc
         if type(claims) is TokenClaims:  # what the codec returns
@@ -128,26 +145,30 @@ class VerificationPipeline:
             )
         return TokenClaims(claims)
 
-    def check_token_type(self, claims: Claims, token_types: t.Container[str]) -> None:
-        """Refuse a token whose ``type`` claim is not one of ``token_types``
-        (no claim means ``"access"``).
+    def check_token_type(self, claims: Claims, requirements: Requirements) -> None:
+        """Refuse a token whose ``type`` claim is not one of the types the
+        view accepts (no claim means ``"access"``).
 
         :raises WrongTokenTypeError: if it is not accepted here.
         """
         kind = claims.get("type", ACCESS)
-        if kind not in token_types:
+        if kind not in requirements.token_types:
             if not isinstance(kind, str):
                 raise InvalidTokenError("Token type (type) must be a string")
             raise WrongTokenTypeError(f"A {kind} token is not accepted here")
 
     def check_revocation(self, claims: Claims, settings: Settings) -> None:
-        """Refuse a revoked token, as the revocation handler says; without
-        one, no token is revoked.
+        """Refuse a revoked token: runs the revocation handler, else
+        :meth:`is_revoked`.
 
         :raises RevokedTokenError: if it was revoked.
         """
         handler = self.handlers.revocation
-        if handler is not None and resolve(handler(claims)):
+        if handler is None:
+            revoked = self.is_revoked(claims, settings)
+        else:
+            revoked = resolve(handler(claims))
+        if revoked:
             raise RevokedTokenError()
 
     def check_claims(self, claims: Claims, settings: Settings) -> None:
@@ -189,24 +210,28 @@ class VerificationPipeline:
             raise UnknownIdentityError()
         return identity
 
-    # -- the defaults of Flask-JWT's handlers, for a handler to wrap ---------
+    # -- the defaults of the handlers the steps run --------------------------
     #
-    # The steps above do the same work themselves, with the settings they
-    # hold: a subclass customises a step by overriding the step.
+    # Each keeps its Flask-JWT handler's signature, plus the settings the
+    # steps pass in; a handler that wraps one calls it without them.
 
-    def request_token(self) -> str | None:
+    def request_token(self, settings: Settings | None = None) -> str | None:
         """The default request handler: read
         ``Authorization: <JWT_AUTH_HEADER_PREFIX> <token>``, strictly.
 
         :raises InvalidHeaderError: if the header is malformed.
         """
         environ = request._get_current_object().environ  # type: ignore[attr-defined]
-        return read_header(environ, get_state().settings())
+        return read_header(environ, settings or get_state().settings())
 
-    def decode_token(self, token: str) -> Claims:
+    def decode_token(self, token: str, settings: Settings | None = None) -> Claims:
         """The default decode handler: verify ``token`` with the configured key
         and algorithm (and the verification cache, ``JWT_VERIFY_CACHE_SIZE``).
 
         :raises jwt.PyJWTError: if it is not valid.
         """
-        return get_state().settings().codec.decode(token)
+        return (settings or get_state().settings()).codec.decode(token)
+
+    def is_revoked(self, claims: Claims, settings: Settings | None = None) -> bool:
+        """The default revocation handler: no token is revoked."""
+        return False

@@ -15,6 +15,7 @@ a subclass to override) are here.
 from __future__ import annotations
 
 import contextvars
+import copy
 import math
 import secrets
 import time
@@ -30,6 +31,8 @@ from flask.typing import ResponseReturnValue
 
 from . import typing as ht
 from .exceptions import JWTError
+from .globals import get_realm
+from .globals import get_token_schema
 from .handlers import HandlerAttribute
 from .handlers import Handlers
 from .handlers import resolve
@@ -41,14 +44,17 @@ from .tokens import AccessToken
 from .typing import Claims
 
 _ERROR_SCHEMA = ErrorSchema()
+_TOKEN_SCHEMA = TokenSchema()
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Overrides:
     """What :meth:`JWTStrategy.create_access_token` changes in the payload."""
 
     expires_delta: float | None
     claims: Mapping[str, t.Any] | None
+    #: Whether the payload step applied them.
+    applied: bool = False
 
     def apply(self, payload: Claims) -> Claims:
         payload = dict(payload)
@@ -57,6 +63,7 @@ class _Overrides:
         if self.expires_delta is not None:
             # As Flask-JWT and PyJWT computed it: whole seconds, truncated.
             payload["exp"] = math.floor(time.time() + self.expires_delta)
+        self.applied = True
         return payload
 
 
@@ -81,8 +88,11 @@ class JWTStrategy(VerificationPipeline):
         "authentication"
     )
     identity_callback = HandlerAttribute[ht.IdentityCallback | None]("identity")
+    # The payload step, not make_payload: an encode handler written the
+    # Flask-JWT way, jwt.jwt_payload_callback(identity), gets the claims of
+    # create_access_token too.
     jwt_payload_callback = HandlerAttribute[ht.PayloadCallback](
-        "payload", "make_payload"
+        "payload", "build_payload"
     )
     jwt_headers_callback = HandlerAttribute[ht.HeadersCallback](
         "headers", "make_headers"
@@ -215,24 +225,18 @@ class JWTStrategy(VerificationPipeline):
         return AccessToken(codec.encode(payload, self.build_headers(identity)))
 
     def auth_response(self, access_token: str, identity: t.Any) -> ResponseReturnValue:
-        """``{"access_token": "<token>"}``, dumped by :class:`TokenSchema`.
-
-        The built-in :class:`~jwt_blueprint.AuthView` dumps its own
-        ``token_schema`` instead, unless an ``auth_response_handler`` is set.
-        """
+        """``{"access_token": "<token>"}``: the login view's ``token_schema``
+        (:class:`TokenSchema` by default) dumped as JSON."""
+        schema = get_token_schema() or _TOKEN_SCHEMA
         return jsonify(
-            TokenSchema().dump(
-                {"access_token": str(access_token), "identity": identity}
-            )
+            schema.dump({"access_token": str(access_token), "identity": identity})
         )
 
     def error_response(self, error: JWTError) -> ResponseReturnValue:
         """Render ``error`` as JSON (:class:`~.schemas.ErrorSchema`) with its
-        status and headers, the challenge included."""
-        settings = get_state().settings()
-        headers = error.get_headers(settings.header_prefix, settings.default_realm)
+        status and headers (:meth:`render_error` adds the challenge)."""
         current_app.logger.debug("jwt_blueprint: %r", error)
-        return jsonify(_ERROR_SCHEMA.dump(error)), error.status_code, headers
+        return jsonify(_ERROR_SCHEMA.dump(error)), error.status_code, error.headers
 
     # -- issuing ---------------------------------------------------------
 
@@ -255,27 +259,45 @@ class JWTStrategy(VerificationPipeline):
             duration.
         :raises ValueError: if ``expires_delta`` is not finite.
 
-        A custom encode handler that does not build its claims with the
-        payload handler (or the default :meth:`encode_token`) ignores both.
+        :raises RuntimeError: if ``expires_delta`` or ``claims`` were given
+            and the encode handler built its claims another way (without
+            ``jwt_payload_callback`` or the default :meth:`encode_token`).
         """
         if expires_delta is not None:
             if claims and "exp" in claims:
                 raise TypeError("pass expires_delta or an 'exp' claim, not both")
             expires_delta = _seconds(expires_delta)
-        if expires_delta is None and not claims:
-            return self.issue_token(identity)
-        reset = _overrides.set(_Overrides(expires_delta, claims))
+        overrides = None
+        if expires_delta is not None or claims:
+            overrides = _Overrides(expires_delta, claims)
+        # Set even without overrides, so a call made while minting another
+        # token (from a payload handler, say) does not inherit that one's.
+        reset = _overrides.set(overrides)
         try:
-            return self.issue_token(identity)
+            token = self.issue_token(identity)
         finally:
             _overrides.reset(reset)
+        if overrides is not None and not overrides.applied:
+            raise RuntimeError(
+                "expires_delta and claims did not reach the token: the encode"
+                " handler builds its claims without the payload step; have it"
+                " call jwt.jwt_payload_callback(identity) or jwt.encode_token"
+            )
+        return token
 
     def issue_token(self, identity: t.Any) -> AccessToken:
         """Run the encode handler (or :meth:`encode_token`) for ``identity``."""
         handler = self.handlers.encode
-        token = self.encode_token(identity) if handler is None else handler(identity)
+        if handler is None:
+            return self.encode_token(identity)
+        token = resolve(handler(identity))
         if isinstance(token, bytes):
             token = token.decode("ascii")
+        if not isinstance(token, str):
+            raise TypeError(
+                "the encode handler must return the token as str or bytes,"
+                f" not {type(token).__name__}"
+            )
         return AccessToken(token)
 
     def build_payload(self, identity: t.Any) -> Claims:
@@ -294,21 +316,33 @@ class JWTStrategy(VerificationPipeline):
     def build_headers(self, identity: t.Any) -> Claims | None:
         """Run the headers handler (or :meth:`make_headers`) for ``identity``."""
         handler = self.handlers.headers
-        return self.make_headers(identity) if handler is None else handler(identity)
+        if handler is None:
+            return self.make_headers(identity)
+        headers: Claims | None = resolve(handler(identity))
+        return headers
 
     # -- errors ------------------------------------------------------------
 
     def render_error(self, error: JWTError) -> ResponseReturnValue:
-        """Run the error handler (or :meth:`error_response`) for ``error``,
-        with the challenge added to its :attr:`~JWTError.headers`."""
+        """Run the error handler (or :meth:`error_response`) for a copy of
+        ``error``, with the challenge added to its
+        :attr:`~JWTError.headers`.
+
+        The challenge is built now, in the realm of the error, else of the
+        view that refused the request, else ``JWT_DEFAULT_REALM``. The
+        raised error itself is left as it was, so one instance can be raised
+        again, by another view or under another config.
+        """
         settings = get_state().settings()
-        # Built now, in the realm of the view that refused the request, and
-        # kept on the error so a custom handler can send it as it is.
-        error.headers = error.get_headers(
-            settings.header_prefix, settings.default_realm
+        rendered = copy.copy(error)
+        rendered.headers = error.get_headers(
+            settings.header_prefix, get_realm() or settings.default_realm
         )
         handler = self.handlers.error
-        return self.error_response(error) if handler is None else handler(error)
+        if handler is None:
+            return self.error_response(rendered)
+        response: ResponseReturnValue = resolve(handler(rendered))
+        return response
 
 
 def _seconds(delta: timedelta | float) -> float:

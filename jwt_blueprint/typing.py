@@ -2,8 +2,7 @@
 
 Each decorator of the strategy is typed with a ``TypeVar`` bound to its
 alias, so a type checker checks the handler and the decorator returns it
-unchanged. The handlers that look things up (authentication, identity,
-payload and revocation) may be ``async def`` functions.
+unchanged. Any handler may be an ``async def`` function.
 """
 
 from __future__ import annotations
@@ -25,21 +24,23 @@ IdentityCallback = t.Callable[[Claims], t.Any]
 #: ``make_payload(identity) -> claims``
 PayloadCallback = t.Callable[[t.Any], "Claims | t.Awaitable[Claims]"]
 #: ``make_headers(identity) -> extra JOSE headers | None``
-HeadersCallback = t.Callable[[t.Any], "Claims | None"]
+HeadersCallback = t.Callable[[t.Any], "Claims | None | t.Awaitable[Claims | None]"]
 #: ``encode(identity) -> token``
-EncodeCallback = t.Callable[[t.Any], "str | bytes"]
+EncodeCallback = t.Callable[[t.Any], "str | bytes | t.Awaitable[str | bytes]"]
 #: ``decode(token) -> claims``
-DecodeCallback = t.Callable[[str], t.Mapping[str, t.Any]]
+DecodeCallback = t.Callable[
+    [str], "t.Mapping[str, t.Any] | t.Awaitable[t.Mapping[str, t.Any]]"
+]
 #: ``request_token() -> token | None``
-RequestCallback = t.Callable[[], "str | None"]
+RequestCallback = t.Callable[[], "str | None | t.Awaitable[str | None]"]
 #: ``is_revoked(claims) -> bool``
 RevocationCallback = t.Callable[[Claims], "bool | t.Awaitable[bool]"]
 #: ``auth_response(access_token, identity) -> response``
-AuthResponseCallback = t.Callable[[str, t.Any], "ResponseReturnValue"]
+AuthResponseCallback = t.Callable[[str, t.Any], t.Any]
 #: ``auth_request() -> response``: the deprecated replacement auth view.
 AuthRequestCallback = t.Callable[..., "ResponseReturnValue"]
 #: ``error_handler(error) -> response``
-ErrorCallback = t.Callable[["JWTError"], "ResponseReturnValue"]
+ErrorCallback = t.Callable[["JWTError"], t.Any]
 
 T_authentication = t.TypeVar("T_authentication", bound=AuthenticationCallback)
 T_identity = t.TypeVar("T_identity", bound=IdentityCallback)

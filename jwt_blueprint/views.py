@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import typing as t
 
-from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask.typing import RouteCallable
@@ -19,6 +18,7 @@ from .config import Settings
 from .exceptions import BadRequestError
 from .exceptions import ConfigError
 from .exceptions import InvalidCredentialsError
+from .globals import set_token_schema
 from .handlers import resolve
 from .schemas import CredentialsSchema
 from .schemas import TokenSchema
@@ -249,13 +249,11 @@ class AuthView(EndpointView):
         return self.strategy.issue_token(identity)
 
     def make_response(self, access_token: str, identity: t.Any) -> ResponseReturnValue:
-        """The 200 response: the strategy's ``auth_response_handler`` if one
-        is set, else :attr:`token_schema` dumped as JSON."""
+        """The 200 response: the strategy's ``auth_response_handler``, else
+        its default, which dumps :attr:`token_schema` as JSON."""
+        set_token_schema(self._token_schema)
         handler = self.strategy.handlers.auth_response
-        if handler is not None:
-            return handler(access_token, identity)
-        return jsonify(
-            self._token_schema.dump(
-                {"access_token": str(access_token), "identity": identity}
-            )
-        )
+        if handler is None:
+            return self.strategy.auth_response(access_token, identity)
+        response: ResponseReturnValue = resolve(handler(access_token, identity))
+        return response

@@ -19,6 +19,7 @@ from conftest import login
 from conftest import make_token
 from conftest import SECRET
 from jwt_blueprint import JWT
+from jwt_blueprint.blueprint import AUTH_ENDPOINT
 from jwt_blueprint.config import CONFIG_DEFAULTS
 from jwt_blueprint.exceptions import ConfigError
 
@@ -48,7 +49,10 @@ def test_defaults_are_applied(app):
     for key, value in DEFAULTS.items():
         assert app.config[key] == value, key
     assert app.config["JWT_SECRET_KEY"] == SECRET
-    assert set(CONFIG_DEFAULTS) == set(DEFAULTS)
+    # The endpoint keys are declared with the endpoint, read at registration.
+    endpoint_keys = {"JWT_AUTH_URL_RULE", "JWT_AUTH_ENDPOINT"}
+    assert set(CONFIG_DEFAULTS) == set(DEFAULTS) - endpoint_keys
+    assert {AUTH_ENDPOINT.rule_key, AUTH_ENDPOINT.name_key} == endpoint_keys
 
 
 def test_mutable_defaults_are_copied_per_app():
@@ -332,12 +336,24 @@ BAD_CONFIG = [
     ("JWT_VERIFY_CACHE_SIZE", -1),
     ("JWT_VERIFY_CACHE_SIZE", None),
     ("JWT_VERIFY_CACHE_SIZE", 1.5),
+    ("JWT_VERIFY_CACHE_SIZE", 2**63),
+    ("JWT_VERIFY_CACHE_SIZE", 10**5000),
+    ("JWT_VERIFY", 10**5000),
+    ("JWT_AUTH_URL_RULE", "/auth/<"),
+    ("JWT_AUTH_URL_RULE", "/auth/<nosuch:x>"),
+    ("JWT_AUTH_URL_RULE", "/auth/<int:x>"),
+    ("JWT_AUTH_URL_RULE", "/auth\ud800"),
 ]
 
 
-@pytest.mark.parametrize(
-    ("key", "value"), BAD_CONFIG, ids=lambda value: repr(value)[:40]
-)
+def short_id(value) -> str:
+    try:
+        return repr(value)[:40]
+    except ValueError:  # an integer too long to show
+        return "huge-int"
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_CONFIG, ids=short_id)
 def test_bad_config_fails_at_startup_naming_the_key(key, value):
     with pytest.raises(ConfigError) as excinfo:
         create_app({key: value})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from flask import url_for
 from marshmallow import fields
 from marshmallow import Schema
 from werkzeug.exceptions import HTTPException
@@ -16,6 +17,9 @@ from jwt_blueprint import AuthView
 from jwt_blueprint import JWT
 from jwt_blueprint import JWTBlueprint
 from jwt_blueprint import JWTStrategy
+from jwt_blueprint import verify_jwt_in_request
+from jwt_blueprint.blueprint import Endpoint
+from jwt_blueprint.views import EndpointView
 
 
 def bare_app() -> Flask:
@@ -181,3 +185,65 @@ def test_the_same_schema_with_its_own_authenticate_registers():
         "/auth", json={"email": "user1@example.com", "password": "abcxyz"}
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("how", ["renamed", "nested"])
+def test_json_405_for_a_renamed_or_nested_blueprint(how):
+    from flask import Blueprint
+
+    app = bare_app()
+    blueprint = JWTBlueprint(JWTStrategy(authenticate, identity))
+    if how == "renamed":
+        app.register_blueprint(blueprint, name="accounts")
+        path = "/auth"
+    else:
+        parent = Blueprint("api", __name__)
+        parent.register_blueprint(blueprint)
+        app.register_blueprint(parent, url_prefix="/api")
+        path = "/api/auth"
+    client = app.test_client()
+    response = client.get(path)
+    assert response.status_code == 405
+    assert response.json["error"] == "Method Not Allowed"
+    response = client.post(path, json={"username": "user1", "password": "abcxyz"})
+    assert response.status_code == 200
+
+
+class WhoAmIView(EndpointView):
+    """A new endpoint: who the posted token is for."""
+
+    methods = ["POST"]
+
+    def post(self):
+        return {"sub": verify_jwt_in_request().claims["sub"]}
+
+
+def test_a_new_endpoint_is_one_declaration():
+    class WhoAmIBlueprint(JWTBlueprint):
+        endpoints = (
+            *JWTBlueprint.endpoints,
+            Endpoint(
+                key="whoami",
+                view=WhoAmIView,
+                methods=("POST",),
+                rule_key="JWT_WHOAMI_URL_RULE",
+                rule="/auth/whoami",
+                name_key="JWT_WHOAMI_ENDPOINT",
+                name="whoami",
+            ),
+        )
+
+    app = bare_app()
+    app.register_blueprint(WhoAmIBlueprint(JWTStrategy(authenticate, identity)))
+    client = app.test_client()
+    token = login(client)
+    response = client.post("/auth/whoami", headers={"Authorization": f"JWT {token}"})
+    assert response.json == {"sub": "1"}
+    assert client.get("/auth/whoami").json["error"] == "Method Not Allowed"
+    with app.test_request_context():
+        assert url_for("jwt.whoami") == "/auth/whoami"
+    # Its URL rule is config, with the declared default, like the login's.
+    other = bare_app()
+    other.config["JWT_WHOAMI_URL_RULE"] = None
+    other.register_blueprint(WhoAmIBlueprint(JWTStrategy(authenticate, identity)))
+    assert other.test_client().post("/auth/whoami").status_code == 404

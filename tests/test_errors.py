@@ -15,6 +15,7 @@ from conftest import claims
 from conftest import identity
 from conftest import make_token
 from conftest import SECRET
+from jwt_blueprint import current_claims
 from jwt_blueprint import JWT
 from jwt_blueprint import jwt_required
 from jwt_blueprint import JWTError
@@ -209,3 +210,69 @@ def test_a_custom_handler_can_render_the_default_and_adjust_it():
     assert response.headers["X-Error"] == "AuthorizationRequiredError"
     assert response.headers["WWW-Authenticate"] == 'JWT realm="Login Required"'
     assert response.json["error"] == "Authorization Required"
+
+
+def test_one_error_instance_raised_again_follows_each_view_and_the_config(app, client):
+    denied = JWTError("Denied", "Account disabled")
+
+    @app.get("/staff")
+    @jwt_required(realm="Staff")
+    def staff():
+        raise denied
+
+    @app.get("/anyone")
+    def anyone():
+        raise denied
+
+    assert (
+        client.get("/staff", headers=auth_header(make_token())).headers[
+            "WWW-Authenticate"
+        ]
+        == 'JWT realm="Staff"'
+    )
+    assert client.get("/anyone").headers["WWW-Authenticate"] == (
+        'JWT realm="Login Required"'
+    )
+    app.config["JWT_AUTH_HEADER_PREFIX"] = "Bearer"
+    assert client.get("/anyone").headers["WWW-Authenticate"] == (
+        'Bearer realm="Login Required"'
+    )
+    # The raised instance is left as it was raised.
+    assert denied.headers == {}
+    assert denied.realm is None
+
+
+def test_a_refusal_inside_a_realm_view_uses_its_realm(app, client):
+    @app.get("/role")
+    @jwt_required(realm="Staff")
+    def role():
+        return current_claims["role"]
+
+    response = client.get("/role", headers=auth_header(make_token()))
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == (
+        'JWT realm="Staff", error="invalid_token",'
+        " error_description=\"Token is missing the 'role' claim\""
+    )
+
+
+def test_an_errors_own_realm_wins(app, client):
+    @app.get("/billing")
+    @jwt_required(realm="Staff")
+    def billing():
+        error = JWTError("Payment Required", "Renew the plan")
+        error.realm = "Billing"
+        raise error
+
+    response = client.get("/billing", headers=auth_header(make_token()))
+    assert response.headers["WWW-Authenticate"] == 'JWT realm="Billing"'
+
+
+def test_errors_render_outside_a_request(app):
+    with app.app_context():
+        body, status, headers = app.extensions["jwt"].render_error(
+            AuthorizationRequiredError()
+        )
+    assert status == 401
+    assert headers == {"WWW-Authenticate": 'JWT realm="Login Required"'}
+    assert body.json["error"] == "Authorization Required"

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask import jsonify
 from flask import request
+from marshmallow import fields
 
 from conftest import auth_header
 from conftest import authenticate
@@ -22,6 +23,7 @@ from conftest import login
 from conftest import make_token
 from conftest import SECRET
 from conftest import USERID_TABLE
+from jwt_blueprint import AuthView
 from jwt_blueprint import current_claims
 from jwt_blueprint import current_identity
 from jwt_blueprint import get_verified_token
@@ -32,6 +34,7 @@ from jwt_blueprint import JWTStrategy
 from jwt_blueprint import VerifiedToken
 from jwt_blueprint import verify_jwt_in_request
 from jwt_blueprint.handlers import HandlerAttribute
+from jwt_blueprint.schemas import TokenSchema
 
 
 def strategy_app(strategy: JWTStrategy, **config) -> Flask:
@@ -81,7 +84,7 @@ def test_assigning_a_callback_attribute_sets_the_handler():
     assert strategy.handlers.payload is payload
     assert strategy.jwt_payload_callback is payload
     strategy.jwt_payload_callback = None
-    assert strategy.jwt_payload_callback == strategy.make_payload
+    assert strategy.jwt_payload_callback == strategy.build_payload
 
 
 def test_a_wrapped_request_handler_keeps_the_views_realm():
@@ -547,7 +550,274 @@ def test_the_overrides_end_with_the_call(app):
     strategy = app.extensions["jwt"]
     with app.app_context():
         strategy.create_access_token(USERID_TABLE[1], claims={"team": "blue"})
-        payload = strategy.make_payload(USERID_TABLE[1])
+        payload = strategy.build_payload(USERID_TABLE[1])
         plain = strategy.create_access_token(USERID_TABLE[1])
     assert "team" not in payload
     assert "team" not in jwt.decode(plain, SECRET, algorithms=["HS256"])
+
+
+def test_a_token_minted_while_minting_another_has_none_of_its_overrides(app):
+    strategy = app.extensions["jwt"]
+    inner = []
+
+    @strategy.jwt_payload_handler
+    def payload(user):
+        if user.id == 1:
+            inner.append(strategy.create_access_token(USERID_TABLE[2]))
+        return strategy.make_payload(user)
+
+    with app.app_context():
+        outer = strategy.create_access_token(
+            USERID_TABLE[1], claims={"scope": "admin"}, expires_delta=60
+        )
+    claims_of = [jwt.decode(t, SECRET, algorithms=["HS256"]) for t in (outer, *inner)]
+    assert claims_of[0]["scope"] == "admin"
+    assert claims_of[1]["identity"] == 2
+    assert "scope" not in claims_of[1]
+    assert claims_of[1]["exp"] - claims_of[1]["iat"] == 300
+
+
+def test_overrides_reach_an_encode_handler_written_the_flask_jwt_way(app, client):
+    # Flask-JWT's default encode handler, as apps copied it.
+    strategy = app.extensions["jwt"]
+
+    @strategy.jwt_encode_handler
+    def encode(identity):
+        payload = strategy.jwt_payload_callback(identity)
+        return jwt.encode(payload, SECRET, algorithm="HS256")
+
+    with app.app_context():
+        expired = strategy.create_access_token(
+            USERID_TABLE[1], expires_delta=timedelta(minutes=-1)
+        )
+    response = client.get("/protected", headers=auth_header(expired))
+    assert response.json["description"] == "Signature has expired"
+
+
+def test_overrides_an_encode_handler_cannot_apply_are_an_error(app):
+    strategy = app.extensions["jwt"]
+    strategy.jwt_encode_handler(lambda identity: make_token())
+    with app.app_context():
+        assert strategy.create_access_token(USERID_TABLE[1])  # nothing to apply
+        with pytest.raises(RuntimeError, match="did not reach the token"):
+            strategy.create_access_token(USERID_TABLE[1], expires_delta=-60)
+
+
+# -- a handler that calls the default behaves exactly like it ---------------
+
+
+def wrap_default(jwt_obj: JWT, slot: str) -> None:
+    """Set the handler of ``slot`` to one that only calls the default."""
+    wrappers = {
+        "payload": lambda identity: jwt_obj.make_payload(identity),
+        "headers": lambda identity: jwt_obj.make_headers(identity),
+        "encode": lambda identity: jwt_obj.encode_token(identity),
+        "decode": lambda token: jwt_obj.decode_token(token),
+        "request": lambda: jwt_obj.request_token(),
+        "revocation": lambda claims: jwt_obj.is_revoked(claims),
+        "auth_response": lambda token, identity: jwt_obj.auth_response(token, identity),
+        "error": lambda error: jwt_obj.error_response(error),
+    }
+    setattr(jwt_obj.handlers, slot, wrappers[slot])
+
+
+class ProfileSchema(TokenSchema):
+    user_id = fields.Integer(attribute="identity.id")
+
+
+class ProfileView(AuthView):
+    token_schema = ProfileSchema
+
+
+def answers(strategy: JWTStrategy) -> list[tuple]:
+    """What a client sees, token values aside, over a range of requests."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=SECRET, JWT_AUTH_HEADER_PREFIX="Bearer")
+    app.register_blueprint(JWTBlueprint(strategy, auth_view=ProfileView))
+
+    @app.get("/staff")
+    @jwt_required(realm="Staff")
+    def staff():
+        return {"user": str(current_identity), "header": get_verified_token().header}
+
+    client = app.test_client()
+    good = client.post("/auth", json={"username": "user1", "password": "abcxyz"})
+    token = good.json["access_token"]
+    responses = [
+        good,
+        client.post("/auth", json={"username": "user1", "password": "nope"}),
+        client.post("/auth", json={"username": "user1"}),
+        client.get("/auth"),
+        client.get("/staff", headers=auth_header(token, "Bearer")),
+        client.get("/staff"),
+        client.get("/staff", headers={"Authorization": "Bearer a b"}),
+        client.get("/staff", headers=auth_header(token + "x", "Bearer")),
+        client.get("/staff", headers=auth_header(make_token(claims(exp=1)), "Bearer")),
+    ]
+    seen = []
+    for response in responses:
+        body = dict(response.json or {})
+        if "access_token" in body:
+            body["access_token"] = set(
+                jwt.decode(body["access_token"], SECRET, ["HS256"])
+            )
+        seen.append(
+            (response.status_code, body, response.headers.get("WWW-Authenticate"))
+        )
+    return seen
+
+
+@pytest.mark.parametrize(
+    "slot",
+    ["payload", "headers", "encode", "decode", "request", "revocation",
+     "auth_response", "error"],
+)  # fmt: skip
+def test_a_handler_that_calls_the_default_behaves_exactly_like_it(slot):
+    wrapped = JWT(None, authenticate, identity)
+    wrap_default(wrapped, slot)
+    assert answers(wrapped) == answers(JWT(None, authenticate, identity))
+
+
+# -- subclasses override the defaults the steps run -------------------------
+
+
+class IssuerStrategy(JWTStrategy):
+    """Extends the default decode handler with an issuer check."""
+
+    def decode_token(self, token, settings=None):
+        claims = super().decode_token(token, settings)
+        if claims.get("iss") != "us":
+            raise jwt.InvalidIssuerError("Invalid issuer")
+        return claims
+
+
+class CookieOrHeaderStrategy(JWTStrategy):
+    """Extends the default request handler with a cookie."""
+
+    def request_token(self, settings=None):
+        return request.cookies.get("token") or super().request_token(settings)
+
+
+def test_a_subclass_overriding_the_default_decode_handler_is_used():
+    client = strategy_app(IssuerStrategy(authenticate, identity)).test_client()
+    response = client.get("/protected", headers=auth_header(make_token()))
+    assert response.status_code == 401
+    assert response.json["description"] == "Invalid issuer"
+    ours = make_token(claims(iss="us"))
+    assert client.get("/protected", headers=auth_header(ours)).status_code == 200
+
+
+def test_a_subclass_overriding_the_default_request_handler_is_used():
+    client = strategy_app(CookieOrHeaderStrategy(authenticate, identity)).test_client()
+    client.set_cookie("token", make_token())
+    assert client.get("/protected").text == "User(id='1')"
+    client.delete_cookie("token")
+    assert client.get("/protected").status_code == 401
+    assert (
+        client.get("/protected", headers=auth_header(make_token())).status_code == 200
+    )
+
+
+def test_a_subclass_overriding_the_default_revocation_handler_is_used():
+    class Nothing(JWTStrategy):
+        def is_revoked(self, claims, settings=None):
+            return True
+
+    client = strategy_app(Nothing(authenticate, identity)).test_client()
+    response = client.get("/protected", headers=auth_header(make_token()))
+    assert response.json["description"] == "Token has been revoked"
+
+
+def test_a_subclass_overriding_the_default_login_response_is_used():
+    class Wrapped(JWTStrategy):
+        def auth_response(self, access_token, identity):
+            return {"data": {"token": str(access_token)}}
+
+    client = strategy_app(Wrapped(authenticate, identity)).test_client()
+    response = client.post("/auth", json={"username": "user1", "password": "abcxyz"})
+    assert set(response.json["data"]) == {"token"}
+
+
+# -- async handlers everywhere, and inside async views ---------------------
+
+
+def test_every_handler_may_be_async():
+    jwt_obj = JWT(None, authenticate, identity)
+
+    @jwt_obj.request_handler
+    async def find():
+        return jwt_obj.request_token()
+
+    @jwt_obj.jwt_decode_handler
+    async def decode(token):
+        return jwt_obj.decode_token(token)
+
+    @jwt_obj.jwt_headers_handler
+    async def headers(user):
+        return {"kid": "k1"}
+
+    @jwt_obj.jwt_encode_handler
+    async def encode(user):
+        return jwt_obj.encode_token(user)
+
+    @jwt_obj.auth_response_handler
+    async def respond(access_token, user):
+        return {"token": str(access_token)}
+
+    @jwt_obj.jwt_error_handler
+    async def render(error):
+        return {"async": error.description}, error.status_code
+
+    client = strategy_app(jwt_obj).test_client()
+    response = client.post("/auth", json={"username": "user1", "password": "abcxyz"})
+    token = response.json["token"]
+    assert jwt.get_unverified_header(token)["kid"] == "k1"
+    assert client.get("/protected", headers=auth_header(token)).text == "User(id='1')"
+    assert client.get("/protected").json == {
+        "async": "Request does not contain an access token"
+    }
+
+
+def test_async_handlers_work_inside_async_views_and_hooks():
+    app = strategy_app(async_strategy())
+    guarded = []
+
+    @app.before_request
+    async def guard():
+        if request.path == "/hooked":
+            verify_jwt_in_request()
+            guarded.append(str(current_identity))
+
+    @app.get("/hooked")
+    async def hooked():
+        return f"{current_identity}"
+
+    @app.get("/inside")
+    async def inside():
+        return f"{verify_jwt_in_request().identity}"
+
+    client = app.test_client()
+    token = login(client)
+    assert client.get("/hooked", headers=auth_header(token)).text == "User(id='1')"
+    assert guarded == ["User(id='1')"]
+    assert client.get("/inside", headers=auth_header(token)).text == "User(id='1')"
+    unknown = make_token(claims(identity=99, sub="99"))
+    response = client.get("/inside", headers=auth_header(unknown))
+    assert response.json["description"] == "User does not exist"
+
+
+def test_an_encode_handler_must_give_a_token():
+    jwt_obj = JWT(None, authenticate, identity)
+    jwt_obj.jwt_encode_handler(lambda user: {"not": "a token"})
+    app = strategy_app(jwt_obj, PROPAGATE_EXCEPTIONS=True)
+    with pytest.raises(TypeError, match="must return the token as str or bytes"):
+        login(app.test_client())
+
+
+def test_the_default_login_response_outside_a_login_view(app):
+    # Flask-JWT apps called jwt.auth_response_callback(token, identity).
+    strategy = app.extensions["jwt"]
+    with app.app_context():
+        token = strategy.create_access_token(USERID_TABLE[1])
+        response = strategy.auth_response_callback(token, USERID_TABLE[1])
+    assert response.json == {"access_token": token}

@@ -131,12 +131,21 @@ def check_verified_token(ns: dict[str, t.Any]) -> None:
 
 
 def check_handlers_and_subclasses(ns: dict[str, t.Any]) -> None:
-    for app in (ns["app"], ns["other"]):
+    for app in (ns["handler_app"], ns["query_app"]):
         client = app.test_client()
         token = login(client)
         assert client.get("/protected", headers=bearer(token)).status_code == 200
         assert client.get(f"/protected?token={token}").text == "User(id='1')"
         assert client.get("/protected").status_code == 401
+    client = ns["issuer_app"].test_client()
+    assert client.get("/protected", headers=bearer(login(client))).status_code == 200
+    theirs = jwt.encode(
+        {"identity": 1, "exp": 2**40, "iat": 1, "nbf": 1, "iss": "them"},
+        SECRET,
+        algorithm="HS256",
+    )
+    response = client.get("/protected", headers=bearer(theirs))
+    assert response.json["description"] == "Invalid issuer"
 
 
 def check_async_handlers(ns: dict[str, t.Any]) -> None:
