@@ -258,7 +258,6 @@ class JWTStrategy(VerificationPipeline):
         :raises TypeError: if both set ``exp``, or ``expires_delta`` is not a
             duration.
         :raises ValueError: if ``expires_delta`` is not finite.
-
         :raises RuntimeError: if ``expires_delta`` or ``claims`` were given
             and the encode handler built its claims another way (without
             ``jwt_payload_callback`` or the default :meth:`encode_token`).
@@ -289,8 +288,11 @@ class JWTStrategy(VerificationPipeline):
         """Run the encode handler (or :meth:`encode_token`) for ``identity``."""
         handler = self.handlers.encode
         if handler is None:
-            return self.encode_token(identity)
-        token = resolve(handler(identity))
+            token: t.Any = self.encode_token(identity)
+        else:
+            token = resolve(handler(identity))
+        if isinstance(token, AccessToken):
+            return token
         if isinstance(token, bytes):
             token = token.decode("ascii")
         if not isinstance(token, str):
