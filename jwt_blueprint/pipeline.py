@@ -21,6 +21,7 @@ all of them pass. What a view asks of its token is a :class:`Requirements`.
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,6 +81,31 @@ class VerificationPipeline:
     :class:`~jwt_blueprint.JWTStrategy`."""
 
     handlers: Handlers
+
+    #: The defaults the steps call with the settings as a last argument, and
+    #: the arguments before it.
+    _DEFAULTS_TAKING_SETTINGS = {
+        "request_token": (),
+        "decode_token": ("token",),
+        "is_revoked": ({},),
+    }
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Refuse, when the class is made, an override the steps could not
+        # call, rather than fail every request with a TypeError.
+        for name, arguments in cls._DEFAULTS_TAKING_SETTINGS.items():
+            method = cls.__dict__.get(name)
+            if method is None:
+                continue
+            try:
+                inspect.signature(method).bind(None, *arguments, None)
+            except TypeError:
+                raise TypeError(
+                    f"{cls.__name__}.{name} must accept the settings as its last"
+                    f" argument, settings=None, and pass them on to"
+                    f" super().{name}()"
+                ) from None
 
     def verify_request(
         self, settings: Settings, requirements: Requirements = DEFAULT_REQUIREMENTS

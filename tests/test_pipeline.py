@@ -718,6 +718,18 @@ def test_a_subclass_overriding_the_default_request_handler_is_used():
     )
 
 
+@pytest.mark.parametrize("name", ["request_token", "decode_token", "is_revoked"])
+def test_an_override_the_steps_cannot_call_fails_when_the_class_is_made(name):
+    # Flask-JWT's signatures, without the settings the steps pass.
+    overrides = {
+        "request_token": lambda self: None,
+        "decode_token": lambda self, token: {},
+        "is_revoked": lambda self, claims: False,
+    }
+    with pytest.raises(TypeError, match=f"{name} must accept the settings"):
+        type("Legacy", (JWTStrategy,), {name: overrides[name]})
+
+
 def test_a_subclass_overriding_the_default_revocation_handler_is_used():
     class Nothing(JWTStrategy):
         def is_revoked(self, claims, settings=None):
