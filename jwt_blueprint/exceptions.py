@@ -74,6 +74,17 @@ def make_challenge(
     return challenge
 
 
+def _slot_names(cls: type[t.Any]) -> t.Iterator[str]:
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            if name.startswith("__") and not name.endswith("__"):
+                name = f"_{klass.__name__.lstrip('_')}{name}"  # mangled
+            yield name
+
+
 class JWTError(Exception):
     """An authentication failure, rendered as a JSON error response.
 
@@ -128,12 +139,21 @@ class JWTError(Exception):
         return f"<{type(self).__name__} {self.status_code} {self}>"
 
     def __copy__(self) -> JWTError:
-        # Subclasses take other arguments than args holds: copy the state.
-        clone = type(self).__new__(type(self))
+        # Subclasses take other arguments than ``args`` holds, so rebuild
+        # the state rather than call __init__: attributes, slots, the
+        # traceback and the chain a handler may log.
+        cls = type(self)
+        clone = cls.__new__(cls)
         clone.args = self.args
         clone.__dict__.update(self.__dict__)
+        for name in _slot_names(cls):
+            if hasattr(self, name):
+                setattr(clone, name, getattr(self, name))
+        clone.__cause__ = self.__cause__
+        clone.__context__ = self.__context__
+        clone.__suppress_context__ = self.__suppress_context__
         clone.headers = dict(self.headers)
-        return clone
+        return clone.with_traceback(self.__traceback__)
 
     @property
     def needs_challenge(self) -> bool:

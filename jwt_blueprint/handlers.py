@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import inspect
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from types import CoroutineType
+from types import GeneratorType
 
 from flask import current_app
 
@@ -56,12 +58,22 @@ class Handlers:
 
 
 class HandlerAttribute(t.Generic[C]):
-    """A Flask-JWT ``*_callback`` attribute: reading it gives the handler
-    set, else the default method; assigning it sets the handler."""
+    """A Flask-JWT ``*_callback`` attribute. Assigning it sets the handler;
+    reading it gives something to call that does what the strategy does:
 
-    def __init__(self, slot: str, default: str | None = None) -> None:
+    - with a ``step`` (the issuing steps, which Flask-JWT's default encode
+      handler called through these names), that step, which runs the handler
+      or the default;
+    - else the handler set, else the ``default`` method; an ``async def``
+      handler comes back wrapped, so that calling it gives its result.
+    """
+
+    def __init__(
+        self, slot: str, default: str | None = None, step: str | None = None
+    ) -> None:
         self.slot = slot
         self.default = default
+        self.step = step
 
     @t.overload
     def __get__(self, strategy: None, owner: type[t.Any]) -> HandlerAttribute[C]: ...
@@ -74,13 +86,30 @@ class HandlerAttribute(t.Generic[C]):
     ) -> C | HandlerAttribute[C]:
         if strategy is None:
             return self
+        if self.step is not None:
+            return t.cast(C, getattr(strategy, self.step))
         handler = getattr(strategy.handlers, self.slot)
         if handler is None and self.default is not None:
             handler = getattr(strategy, self.default)
+        if inspect.iscoroutinefunction(handler):
+            handler = _resolving(handler)
         return t.cast(C, handler)
 
     def __set__(self, strategy: JWTStrategy, handler: C | None) -> None:
         setattr(strategy.handlers, self.slot, handler)
+
+
+def _resolving(handler: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    @functools.wraps(handler)
+    def call(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        return resolve(handler(*args, **kwargs))
+
+    return call
+
+
+#: Types whose instances :func:`resolve` found not awaitable. The request
+#: path skips the call for them: one set lookup instead of a call.
+PLAIN_TYPES: set[type[t.Any]] = set()
 
 
 async def _await(awaitable: t.Awaitable[C]) -> C:
@@ -96,13 +125,26 @@ def resolve(value: C | t.Awaitable[C]) -> C:
     runs in this thread, it runs in a new loop in another thread, with this
     context (the app and the request) copied over.
     """
-    if not isinstance(value, CoroutineType):
-        return t.cast(C, value)
+    if not inspect.isawaitable(value):
+        if type(value) is not GeneratorType:  # whose instances may differ
+            PLAIN_TYPES.add(type(value))
+        return value
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return t.cast(C, current_app.ensure_sync(_await)(value))
+        try:
+            run = current_app.ensure_sync(_await)
+        except RuntimeError:  # no asgiref: say so, and leave no coroutine
+            _close(value)
+            raise
+        return t.cast(C, run(value))
     context = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(context.run, asyncio.run, _await(value))
         return t.cast(C, future.result())
+
+
+def _close(awaitable: t.Awaitable[t.Any]) -> None:
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()

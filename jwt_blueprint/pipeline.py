@@ -25,7 +25,6 @@ import inspect
 import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import CoroutineType
 
 import jwt
 from flask import request
@@ -40,6 +39,7 @@ from .exceptions import MissingClaimError
 from .exceptions import RevokedTokenError
 from .exceptions import UnknownIdentityError
 from .exceptions import WrongTokenTypeError
+from .handlers import PLAIN_TYPES
 from .handlers import resolve
 from .locations import HEADERS
 from .locations import read_header
@@ -76,6 +76,24 @@ def invalid_token(exc: Exception) -> InvalidTokenError:
     return InvalidTokenError(str(exc) or type(exc).__name__, exc)
 
 
+def _accepts(cls: type[t.Any], name: str, arguments: tuple[t.Any, ...]) -> bool:
+    """Whether an instance of ``cls`` can call its ``name`` with
+    ``arguments``, as far as its signature tells; ``True`` when it does not
+    tell (a builtin, a partial)."""
+    attribute = inspect.getattr_static(cls, name)
+    try:
+        # Bound as on an instance: a plain, static or class method alike.
+        bound = attribute.__get__(object.__new__(cls), cls)
+        signature = inspect.signature(bound, follow_wrapped=False)
+    except (AttributeError, TypeError, ValueError):
+        return True
+    try:
+        signature.bind(*arguments)
+    except TypeError:
+        return False
+    return True
+
+
 class VerificationPipeline:
     """The steps that verify a request, mixed into
     :class:`~jwt_blueprint.JWTStrategy`."""
@@ -95,17 +113,12 @@ class VerificationPipeline:
         # Refuse, when the class is made, an override the steps could not
         # call, rather than fail every request with a TypeError.
         for name, arguments in cls._DEFAULTS_TAKING_SETTINGS.items():
-            method = cls.__dict__.get(name)
-            if method is None:
-                continue
-            try:
-                inspect.signature(method).bind(None, *arguments, None)
-            except TypeError:
+            if not _accepts(cls, name, (*arguments, None)):
                 raise TypeError(
                     f"{cls.__name__}.{name} must accept the settings as its last"
                     f" argument, settings=None, and pass them on to"
                     f" super().{name}()"
-                ) from None
+                )
 
     def verify_request(
         self, settings: Settings, requirements: Requirements = DEFAULT_REQUIREMENTS
@@ -230,7 +243,7 @@ class VerificationPipeline:
                 " or decorate one with @jwt.identity_handler"
             )
         identity = handler(claims)
-        if isinstance(identity, CoroutineType):
+        if type(identity) not in PLAIN_TYPES:
             identity = resolve(identity)
         if identity is None:
             raise UnknownIdentityError()

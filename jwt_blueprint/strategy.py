@@ -88,16 +88,17 @@ class JWTStrategy(VerificationPipeline):
         "authentication"
     )
     identity_callback = HandlerAttribute[ht.IdentityCallback | None]("identity")
-    # The payload step, not make_payload: an encode handler written the
-    # Flask-JWT way, jwt.jwt_payload_callback(identity), gets the claims of
-    # create_access_token too.
+    # The issuing steps: Flask-JWT's default encode handler built its claims
+    # with jwt.jwt_payload_callback(identity), and apps copied it.
     jwt_payload_callback = HandlerAttribute[ht.PayloadCallback](
-        "payload", "build_payload"
+        "payload", step="build_payload"
     )
     jwt_headers_callback = HandlerAttribute[ht.HeadersCallback](
-        "headers", "make_headers"
+        "headers", step="build_headers"
     )
-    jwt_encode_callback = HandlerAttribute[ht.EncodeCallback]("encode", "encode_token")
+    jwt_encode_callback = HandlerAttribute[ht.EncodeCallback](
+        "encode", step="issue_token"
+    )
     jwt_decode_callback = HandlerAttribute[ht.DecodeCallback]("decode", "decode_token")
     request_callback = HandlerAttribute[ht.RequestCallback]("request", "request_token")
     revocation_callback = HandlerAttribute[ht.RevocationCallback](

@@ -276,3 +276,33 @@ def test_errors_render_outside_a_request(app):
     assert status == 401
     assert headers == {"WWW-Authenticate": 'JWT realm="Login Required"'}
     assert body.json["error"] == "Authorization Required"
+
+
+def test_a_custom_handler_gets_the_errors_cause_traceback_and_slots(app, client):
+    seen = []
+
+    class QuotaError(JWTError):
+        __slots__ = ("quota",)
+
+        def __init__(self, quota):
+            super().__init__("Too Many Requests", "Quota spent", status_code=429)
+            self.quota = quota
+
+    @app.extensions["jwt"].jwt_error_handler
+    def handler(error):
+        seen.append(error)
+        return {"error": error.error}, error.status_code
+
+    @app.get("/quota")
+    def quota():
+        try:
+            {}["missing"]
+        except KeyError as exc:
+            raise QuotaError(5) from exc
+
+    assert client.get("/quota").status_code == 429
+    rendered = seen[0]
+    assert rendered.quota == 5
+    assert isinstance(rendered.__cause__, KeyError)
+    assert rendered.__traceback__ is not None
+    assert rendered.args == ("Too Many Requests", "Quota spent")

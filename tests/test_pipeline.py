@@ -3,8 +3,10 @@ token it leaves on the request."""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
+import types
 from datetime import timedelta
 
 import jwt
@@ -65,26 +67,83 @@ def test_unset_handlers_are_none_and_callbacks_read_the_defaults():
     assert handlers.identity is identity
     for slot in ("payload", "headers", "encode", "decode", "request", "error"):
         assert getattr(handlers, slot) is None
-    # Flask-JWT's attribute names still give something callable.
-    assert strategy.jwt_encode_callback == strategy.encode_token
+    # Flask-JWT's attribute names still give something callable: the
+    # issuing steps, or the handler set, else the default.
+    assert strategy.jwt_payload_callback == strategy.build_payload
+    assert strategy.jwt_headers_callback == strategy.build_headers
+    assert strategy.jwt_encode_callback == strategy.issue_token
     assert strategy.request_callback == strategy.request_token
+    assert strategy.jwt_decode_callback == strategy.decode_token
     assert strategy.jwt_error_callback == strategy.error_response
     assert strategy.identity_callback is identity
     assert JWTStrategy(authenticate).identity_callback is None
     assert isinstance(JWTStrategy.jwt_encode_callback, HandlerAttribute)
 
 
-def test_assigning_a_callback_attribute_sets_the_handler():
-    strategy = JWTStrategy(authenticate, identity)
+def test_assigning_a_callback_attribute_sets_the_handler(app):
+    strategy = app.extensions["jwt"]
 
     def payload(user):
-        return {"user_id": user.id}
+        return {**strategy.make_payload(user), "team": "blue"}
 
     strategy.jwt_payload_callback = payload
+    strategy.jwt_decode_callback = strategy.decode_token
     assert strategy.handlers.payload is payload
-    assert strategy.jwt_payload_callback is payload
+    assert strategy.jwt_decode_callback == strategy.decode_token
+    with app.app_context():
+        assert strategy.jwt_payload_callback(USERID_TABLE[1])["team"] == "blue"
+        token = strategy.jwt_encode_callback(USERID_TABLE[1])
+    assert jwt.decode(token, SECRET, algorithms=["HS256"])["team"] == "blue"
     strategy.jwt_payload_callback = None
-    assert strategy.jwt_payload_callback == strategy.build_payload
+    assert strategy.handlers.payload is None
+
+
+def test_callback_attributes_of_async_handlers_give_results(app):
+    strategy = app.extensions["jwt"]
+
+    @strategy.identity_handler
+    async def load(payload):
+        return USERID_TABLE.get(payload["identity"])
+
+    @strategy.jwt_encode_handler
+    async def encode(user):
+        return strategy.encode_token(user)
+
+    with app.app_context():
+        token = strategy.jwt_encode_callback(USERID_TABLE[1])
+        assert strategy.identity_callback({"identity": 2}) is USERID_TABLE[2]
+    assert jwt.decode(token, SECRET, algorithms=["HS256"])["identity"] == 1
+
+
+def test_flask_jwt_style_encode_handler_with_a_payload_handler_gets_overrides(
+    app, client
+):
+    strategy = app.extensions["jwt"]
+
+    @strategy.jwt_payload_handler
+    async def payload(user):
+        return strategy.make_payload(user)
+
+    @strategy.jwt_encode_handler
+    def encode(user):
+        claims_ = strategy.jwt_payload_callback(user)
+        return jwt.encode(claims_, SECRET, algorithm="HS256")
+
+    with app.app_context():
+        token = strategy.create_access_token(
+            USERID_TABLE[1], claims={"team": "blue"}, expires_delta=-60
+        )
+    assert (
+        jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})[
+            "team"
+        ]
+        == "blue"
+    )
+    response = client.get("/protected", headers=auth_header(token))
+    assert response.json["description"] == "Signature has expired"
+    assert (
+        client.get("/protected", headers=auth_header(login(client))).status_code == 200
+    )
 
 
 def test_a_wrapped_request_handler_keeps_the_views_realm():
@@ -730,6 +789,49 @@ def test_an_override_the_steps_cannot_call_fails_when_the_class_is_made(name):
         type("Legacy", (JWTStrategy,), {name: overrides[name]})
 
 
+def test_legitimate_override_signatures_are_accepted():
+    def adapting(method):
+        @functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            return method(*args, **kwargs)
+
+        return wrapper
+
+    class Static(JWTStrategy):
+        @staticmethod
+        def is_revoked(claims, settings=None):
+            return False
+
+    class Class(JWTStrategy):
+        @classmethod
+        def is_revoked(cls, claims, settings=None):
+            return False
+
+    class Decorated(JWTStrategy):
+        @adapting
+        def decode_token(self, token, *args):
+            return super().decode_token(token, *args)
+
+    class Variadic(JWTStrategy):
+        def request_token(self, *args):
+            return super().request_token(*args)
+
+    token = make_token()
+    for kind in (Static, Class, Decorated, Variadic):
+        client = strategy_app(kind(authenticate, identity)).test_client()
+        response = client.get("/protected", headers=auth_header(token))
+        assert response.text == "User(id='1')", kind.__name__
+
+
+def test_an_old_signature_from_a_mixin_is_refused():
+    class Legacy:
+        def decode_token(self, token):
+            return {}
+
+    with pytest.raises(TypeError, match="decode_token must accept the settings"):
+        type("Mixed", (Legacy, JWTStrategy), {})
+
+
 def test_a_subclass_overriding_the_default_revocation_handler_is_used():
     class Nothing(JWTStrategy):
         def is_revoked(self, claims, settings=None):
@@ -833,3 +935,33 @@ def test_the_default_login_response_outside_a_login_view(app):
         token = strategy.create_access_token(USERID_TABLE[1])
         response = strategy.auth_response_callback(token, USERID_TABLE[1])
     assert response.json == {"access_token": token}
+
+
+def test_a_generator_based_coroutine_is_awaited_too():
+    @types.coroutine
+    def lookup(user_id):
+        yield from ()
+        return USERID_TABLE.get(user_id)
+
+    def identity_handler(payload):
+        return lookup(payload["identity"])
+
+    client = strategy_app(JWTStrategy(authenticate, identity_handler)).test_client()
+    assert (
+        client.get("/protected", headers=auth_header(make_token())).status_code == 200
+    )
+    unknown = make_token(claims(identity=99, sub="99"))
+    response = client.get("/protected", headers=auth_header(unknown))
+    assert response.json["description"] == "User does not exist"
+
+
+def test_without_asyncs_extra_an_async_handler_fails_clearly(monkeypatch):
+    app = strategy_app(async_strategy(), PROPAGATE_EXCEPTIONS=True)
+
+    def no_asgiref(func):
+        raise RuntimeError("Install Flask with the 'async' extra")
+
+    monkeypatch.setattr(app, "async_to_sync", no_asgiref)
+    # No "coroutine was never awaited" warning either: warnings are errors.
+    with pytest.raises(RuntimeError, match="'async' extra"):
+        app.test_client().get("/protected", headers=auth_header(make_token()))
