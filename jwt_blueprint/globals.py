@@ -21,8 +21,21 @@ _REALM = "_jwt_blueprint_realm"
 _TOKEN_SCHEMA = "_jwt_blueprint_token_schema"
 
 
+def _keep(name: str, value: t.Any) -> None:
+    setattr(request._get_current_object(), name, value)  # type: ignore[attr-defined]
+
+
+def _kept(name: str) -> t.Any:
+    try:
+        current_request = request._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:  # outside a request
+        return None
+    return getattr(current_request, name, None)
+
+
 def set_verified_token(verified: VerifiedToken) -> None:
     """Make ``verified`` the token of this request."""
+    # _keep(), inlined: this runs on every protected request.
     setattr(request._get_current_object(), _ATTRIBUTE, verified)  # type: ignore[attr-defined]
 
 
@@ -30,48 +43,36 @@ def get_verified_token() -> VerifiedToken | None:
     """The :class:`~jwt_blueprint.VerifiedToken` that authenticated this
     request, or ``None`` outside a request that
     :func:`~jwt_blueprint.jwt_required` let through."""
-    try:
-        current_request = request._get_current_object()  # type: ignore[attr-defined]
-    except RuntimeError:  # outside a request
-        return None
-    verified: VerifiedToken | None = getattr(current_request, _ATTRIBUTE, None)
+    verified: VerifiedToken | None = _kept(_ATTRIBUTE)
     return verified
 
 
 def set_realm(realm: str) -> None:
     """Make ``realm`` the realm of this request's challenges, as
     ``jwt_required(realm=...)`` does."""
-    setattr(request._get_current_object(), _REALM, realm)  # type: ignore[attr-defined]
+    _keep(_REALM, realm)
 
 
 def get_realm() -> str | None:
     """The realm this request's challenges use, if its view chose one."""
-    try:
-        current_request = request._get_current_object()  # type: ignore[attr-defined]
-    except RuntimeError:  # outside a request
-        return None
-    realm: str | None = getattr(current_request, _REALM, None)
+    realm: str | None = _kept(_REALM)
     return realm
 
 
 def set_token_schema(schema: Schema) -> None:
     """Make ``schema`` the one that dumps this request's login response, as
     the serving :class:`~jwt_blueprint.AuthView` does."""
-    setattr(request._get_current_object(), _TOKEN_SCHEMA, schema)  # type: ignore[attr-defined]
+    _keep(_TOKEN_SCHEMA, schema)
 
 
 def get_token_schema() -> Schema | None:
     """The schema of the login view serving this request, if any."""
-    try:
-        current_request = request._get_current_object()  # type: ignore[attr-defined]
-    except RuntimeError:  # outside a request
-        return None
-    schema: Schema | None = getattr(current_request, _TOKEN_SCHEMA, None)
+    schema: Schema | None = _kept(_TOKEN_SCHEMA)
     return schema
 
 
 def _current_identity() -> t.Any:
-    # get_verified_token, inlined: views read this on every request.
+    # _kept(_ATTRIBUTE), inlined: views read this on every request.
     try:
         current_request = request._get_current_object()  # type: ignore[attr-defined]
     except RuntimeError:  # outside a request
