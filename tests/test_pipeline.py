@@ -60,6 +60,15 @@ def strategy_app(strategy: JWTStrategy, **config) -> Flask:
 # -- handler slots ---------------------------------------------------------
 
 
+def set_flask_jwt_style_encoder(strategy: JWTStrategy) -> None:
+    """Flask-JWT's default encode handler, as apps copied it."""
+
+    @strategy.jwt_encode_handler
+    def encode(identity):
+        payload = strategy.jwt_payload_callback(identity)
+        return jwt.encode(payload, SECRET, algorithm="HS256")
+
+
 def test_unset_handlers_are_none_and_callbacks_read_the_defaults():
     strategy = JWTStrategy(authenticate, identity)
     handlers = strategy.handlers
@@ -124,10 +133,7 @@ def test_flask_jwt_style_encode_handler_with_a_payload_handler_gets_overrides(
     async def payload(user):
         return strategy.make_payload(user)
 
-    @strategy.jwt_encode_handler
-    def encode(user):
-        claims_ = strategy.jwt_payload_callback(user)
-        return jwt.encode(claims_, SECRET, algorithm="HS256")
+    set_flask_jwt_style_encoder(strategy)
 
     with app.app_context():
         token = strategy.create_access_token(
@@ -637,13 +643,8 @@ def test_a_token_minted_while_minting_another_has_none_of_its_overrides(app):
 
 
 def test_overrides_reach_an_encode_handler_written_the_flask_jwt_way(app, client):
-    # Flask-JWT's default encode handler, as apps copied it.
     strategy = app.extensions["jwt"]
-
-    @strategy.jwt_encode_handler
-    def encode(identity):
-        payload = strategy.jwt_payload_callback(identity)
-        return jwt.encode(payload, SECRET, algorithm="HS256")
+    set_flask_jwt_style_encoder(strategy)
 
     with app.app_context():
         expired = strategy.create_access_token(
