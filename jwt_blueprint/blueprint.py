@@ -26,6 +26,8 @@ from .state import STATE_KEY
 from .strategy import JWTStrategy
 from .views import AuthView
 from .views import EndpointView
+from .views import RefreshView
+from .views import RevokeView
 
 #: The ``app.extensions`` key of the strategy, as in Flask-JWT.
 EXTENSION_KEY = "jwt"
@@ -55,6 +57,9 @@ class Endpoint:
     name_key: str
     #: The endpoint name by default.
     name: str
+    #: Whether the app's settings call for it at all; its URL rule is only
+    #: read if so.
+    enabled: t.Callable[[Settings], bool] = lambda settings: True
 
 
 #: ``POST /auth``: credentials for a token.
@@ -66,6 +71,31 @@ AUTH_ENDPOINT = Endpoint(
     rule="/auth",
     name_key="JWT_AUTH_ENDPOINT",
     name="jwt",
+)
+
+#: ``POST /auth/refresh``: a refresh token for new tokens, with
+#: ``JWT_REFRESH_ENABLED``.
+REFRESH_ENDPOINT = Endpoint(
+    key="refresh",
+    view=RefreshView,
+    methods=("POST",),
+    rule_key="JWT_REFRESH_URL_RULE",
+    rule="/auth/refresh",
+    name_key="JWT_REFRESH_ENDPOINT",
+    name="jwt_refresh",
+    enabled=lambda settings: settings.refresh_enabled,
+)
+
+#: ``POST /auth/revoke``: logout, whenever there is a token store.
+REVOKE_ENDPOINT = Endpoint(
+    key="revoke",
+    view=RevokeView,
+    methods=("POST",),
+    rule_key="JWT_REVOKE_URL_RULE",
+    rule="/auth/revoke",
+    name_key="JWT_REVOKE_ENDPOINT",
+    name="jwt_revoke",
+    enabled=lambda settings: settings.store is not None,
 )
 
 
@@ -83,18 +113,21 @@ class JWTBlueprint(Blueprint):
     :param strategy: the handlers.
     :param auth_view: the :class:`AuthView` subclass to serve at
         ``JWT_AUTH_URL_RULE``, instead of :class:`AuthView`.
+    :param views: view classes to serve instead of the defaults, by
+        :attr:`Endpoint.key`: ``{"refresh": MyRefreshView}``.
     :param name: the blueprint's name.
     :param blueprint_options: passed on to :class:`flask.Blueprint`.
     """
 
     #: What the blueprint serves, in order.
-    endpoints: tuple[Endpoint, ...] = (AUTH_ENDPOINT,)
+    endpoints: tuple[Endpoint, ...] = (AUTH_ENDPOINT, REFRESH_ENDPOINT, REVOKE_ENDPOINT)
 
     def __init__(
         self,
         strategy: JWTStrategy,
         *,
         auth_view: type[AuthView] | None = None,
+        views: t.Mapping[str, type[EndpointView]] | None = None,
         name: str = "jwt",
         import_name: str = __name__,
         **blueprint_options: t.Any,
@@ -107,6 +140,12 @@ class JWTBlueprint(Blueprint):
         }
         if auth_view is not None:
             self.views[AUTH_ENDPOINT.key] = auth_view
+        for key, view in (views or {}).items():
+            if key not in self.views:
+                raise ValueError(
+                    f"no endpoint {key!r}: the endpoints are {', '.join(self.views)}"
+                )
+            self.views[key] = view
         self.record_once(self._setup)
         self.app_errorhandler(JWTError)(self._render_error)
 
@@ -122,7 +161,7 @@ class JWTBlueprint(Blueprint):
         for endpoint in self.endpoints:
             app.config.setdefault(endpoint.rule_key, endpoint.rule)
             app.config.setdefault(endpoint.name_key, endpoint.name)
-        jwt_state = JWTState(app.config, self.strategy)
+        jwt_state = JWTState(app.config, self.strategy, app.instance_path)
         settings = jwt_state.settings()
         app.extensions[EXTENSION_KEY] = self.strategy
         app.extensions[STATE_KEY] = jwt_state
@@ -137,6 +176,8 @@ class JWTBlueprint(Blueprint):
         settings: Settings,
         jwt_state: JWTState,
     ) -> None:
+        if not endpoint.enabled(settings):
+            return
         rule = url_rule(state.app.config, endpoint.rule_key)
         if rule is None:
             return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import typing as t
+from collections.abc import Mapping
 
 import jwt
 
@@ -17,6 +18,66 @@ from .typing import Claims
 #: The ``type`` of a token that does not say: every token issued before
 #: token types existed is an access token.
 ACCESS = "access"
+#: The ``type`` of a refresh token.
+REFRESH = "refresh"
+#: The ``typ`` header of a refresh token (RFC 8725 section 3.11), so that no
+#: other verifier mistakes it for an access token.
+REFRESH_TYP = "refresh+jwt"
+
+#: The claims the strategy writes into every token it issues, whatever the
+#: payload handler returns: the token type, whether a login minted it, and
+#: the login (family) it descends from.
+TYPE_CLAIM = "type"
+FRESH_CLAIM = "fresh"
+FAMILY_CLAIM = "fam"
+
+
+def identity_id_of(identity: t.Any) -> t.Any:
+    """The identity's ``id`` attribute, else its ``["id"]`` item."""
+    if isinstance(identity, Mapping):
+        if "id" in identity:
+            return identity["id"]
+    elif hasattr(identity, "id"):
+        return identity.id
+    raise TypeError(
+        f"the identity {type(identity).__name__!r} has no 'id' attribute or key;"
+        " set a jwt_payload_handler that says how to put it in a token"
+    )
+
+
+def subject_of(claims: Mapping[str, t.Any]) -> str | None:
+    """The identity a token speaks for, as revocation keys it: ``sub``, else
+    the ``identity`` claim, as text; ``None`` when it has neither."""
+    subject = claims.get("sub")
+    if subject is None:
+        subject = claims.get("identity")
+    if subject is None or isinstance(subject, (dict, list)):
+        return None
+    return str(subject)
+
+
+def revocation_keys(
+    claims: Mapping[str, t.Any],
+) -> tuple[str, str | None, str | None, float | None]:
+    """What a store looks a token up by: ``(jti, family, subject,
+    issued_at)``.
+
+    :raises MissingClaimError: if the token has no ``jti``: with a store,
+        a token that cannot be revoked is not accepted.
+    """
+    jti = claims.get("jti")
+    if jti is None:
+        raise MissingClaimError("jti")
+    family = claims.get(FAMILY_CLAIM)
+    issued_at = claims.get("iat")
+    if isinstance(issued_at, bool) or not isinstance(issued_at, (int, float)):
+        issued_at = None  # counts as issued before any revocation
+    return (
+        str(jti),
+        family if isinstance(family, str) else None,
+        subject_of(claims),
+        issued_at,
+    )
 
 
 class TokenClaims(dict[str, t.Any]):
@@ -52,8 +113,9 @@ class VerifiedToken:
         self.token = token
         #: Its verified claims (or what the decode handler returned).
         self.claims = claims
-        #: Where it was found: ``"headers"``, or ``"request_handler"`` when a
-        #: custom request handler supplied it.
+        #: Where it was found: ``"headers"``, ``"request_handler"`` when a
+        #: custom request handler supplied it, or ``"json"`` for a refresh
+        #: token in the body of the refresh or revoke endpoint.
         self.location = location
         #: What the identity handler returned for it.
         self.identity = identity

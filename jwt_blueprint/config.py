@@ -24,6 +24,9 @@ from .claims import TokenClaims
 from .exceptions import ConfigError
 from .exceptions import quote_header_value
 from .keys import load_keys
+from .stores import GuardedStore
+from .stores import open_store
+from .stores import TokenStore
 from .tokens import TokenCodec
 
 logger = logging.getLogger("jwt_blueprint")
@@ -53,7 +56,14 @@ CONFIG_DEFAULTS: Mapping[str, t.Any] = {
     "JWT_PUBLIC_KEY": None,
     "JWT_MAX_TOKEN_SIZE": 8192,
     "JWT_VERIFY_CACHE_SIZE": 8192,
+    "JWT_TOKEN_STORE": None,
+    "JWT_REFRESH_ENABLED": False,
+    "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=30),
 }
+
+#: The store ``JWT_REFRESH_ENABLED`` uses when ``JWT_TOKEN_STORE`` is
+#: ``None``: a file in the app's instance folder.
+DEFAULT_REFRESH_STORE = "sqlite:///jwt_blueprint.sqlite3"
 
 #: Every key whose value shapes :class:`Settings`, in a fixed order.
 CONFIG_KEYS: tuple[str, ...] = (*CONFIG_DEFAULTS, "JWT_SECRET_KEY")
@@ -89,6 +99,14 @@ class Settings:
     max_token_size: int
     #: Encodes and decodes tokens with the prepared keys.
     codec: TokenCodec
+    #: Where revocations and spent refresh tokens are kept; ``None`` when
+    #: nothing can be revoked.
+    store: GuardedStore | None = None
+    #: Whether logins also get a refresh token.
+    refresh_enabled: bool = False
+    #: Seconds a refresh token, and the whole family of tokens of one
+    #: login, lives.
+    refresh_expiration_delta: float = 30 * 24 * 60 * 60
 
 
 def apply_defaults(config: dict[str, t.Any]) -> None:
@@ -122,9 +140,18 @@ def snapshot(raw: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
     return tuple(list(value) if isinstance(value, list) else value for value in raw)
 
 
-def load_settings(config: Mapping[str, t.Any]) -> Settings:
+#: Opens the store a ``JWT_TOKEN_STORE`` value names: a URL, or an object
+#: implementing :class:`~jwt_blueprint.stores.TokenStore`.
+StoreOpener = t.Callable[[t.Any], GuardedStore]
+
+
+def load_settings(
+    config: Mapping[str, t.Any], open_store: StoreOpener | None = None
+) -> Settings:
     """Validate the ``JWT_*`` keys of ``config`` and prepare the keys.
 
+    :param open_store: opens ``JWT_TOKEN_STORE``; by default a new store,
+        relative SQLite paths under the current directory.
     :raises ConfigError: naming the first invalid key.
     """
     algorithm = _algorithm(config)
@@ -168,6 +195,10 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
             leeway,
             expiration_delta,
         )
+    refresh_enabled = _flag(config, "JWT_REFRESH_ENABLED")
+    refresh_expiration_delta = _seconds(
+        config, "JWT_REFRESH_EXPIRATION_DELTA", minimum=1
+    )
     max_token_size = _integer(config, "JWT_MAX_TOKEN_SIZE", minimum=64)
     cache_size = _integer(
         config, "JWT_VERIFY_CACHE_SIZE", minimum=0, maximum=MAX_CACHE_SIZE
@@ -201,7 +232,36 @@ def load_settings(config: Mapping[str, t.Any]) -> Settings:
         not_before_delta=_seconds(config, "JWT_NOT_BEFORE_DELTA"),
         max_token_size=max_token_size,
         codec=codec,
+        store=_token_store(config, refresh_enabled, open_store or _open_here),
+        refresh_enabled=refresh_enabled,
+        refresh_expiration_delta=refresh_expiration_delta,
     )
+
+
+def _token_store(
+    config: Mapping[str, t.Any], refresh_enabled: bool, open_store: StoreOpener
+) -> GuardedStore | None:
+    key = "JWT_TOKEN_STORE"
+    value = config.get(key)
+    if value is None:
+        if not refresh_enabled:
+            return None
+        value = DEFAULT_REFRESH_STORE
+    if not isinstance(value, (str, TokenStore)):
+        raise ConfigError(
+            key,
+            "must be None, a store URL ('memory://', 'sqlite:///path',"
+            " 'redis://host:port/db') or an object with the TokenStore"
+            f" methods, not {_shown(value)}",
+        )
+    try:
+        return open_store(value)
+    except (ValueError, ImportError) as exc:
+        raise ConfigError(key, f"{_shown(value)}: {exc}") from None
+
+
+def _open_here(value: str | TokenStore) -> GuardedStore:
+    return GuardedStore(open_store(value) if isinstance(value, str) else value)
 
 
 def _algorithm(config: Mapping[str, t.Any]) -> str:

@@ -256,6 +256,30 @@ class RevokedTokenError(InvalidTokenError):
         super().__init__("Token has been revoked")
 
 
+class FreshTokenRequiredError(InvalidTokenError):
+    """The view asks for a token minted by a login (``fresh``), and this one
+    was minted by a refresh."""
+
+    def __init__(self) -> None:
+        super().__init__("Fresh token required")
+
+
+class StoreUnavailableError(JWTError):
+    """The token store did not answer, so the request is refused rather
+    than let through: 503, with ``Retry-After``."""
+
+    status_code = 503
+    #: Seconds the client is told to wait, in ``Retry-After``.
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Service Unavailable",
+            "The token store is unavailable; try again later",
+            headers={"Retry-After": str(self.retry_after)},
+        )
+
+
 class UnknownIdentityError(JWTError):
     """The token is valid but the identity handler found nobody."""
 

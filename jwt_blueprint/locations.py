@@ -20,6 +20,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
 HEADERS = "headers"
 #: The location of a token supplied by a custom ``request_handler``.
 REQUEST_HANDLER = "request_handler"
+#: The location of a refresh token read from a lifecycle endpoint's body.
+JSON = "json"
 
 
 #: The characters of a compact JWS: base64url segments joined by dots.

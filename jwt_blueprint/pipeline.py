@@ -8,10 +8,14 @@ method that a subclass of :class:`~jwt_blueprint.JWTStrategy` can override:
 2. :meth:`~VerificationPipeline.decode`: the decode handler, by default the
    signature and the registered claims;
 3. :meth:`~VerificationPipeline.check_token_type`: an allow-list of token
-   types;
-4. :meth:`~VerificationPipeline.check_revocation`: the revocation handler;
+   types, and freshness where the view asks for it;
+4. :meth:`~VerificationPipeline.check_revocation`: the revocation handler,
+   by default the token store;
 5. :meth:`~VerificationPipeline.check_claims`: claims the app relies on;
 6. :meth:`~VerificationPipeline.load_identity`: the identity handler.
+
+Steps 2 to 6 are :meth:`~VerificationPipeline.verify_token`, which the
+refresh endpoint runs on the token in its body.
 
 A handler replaces exactly the default of its own step (the strategy's
 default method, which a subclass can override too). Every step raises a
@@ -30,10 +34,16 @@ import jwt
 from flask import request
 
 from .claims import ACCESS
+from .claims import FRESH_CLAIM
+from .claims import REFRESH
+from .claims import revocation_keys
 from .claims import TokenClaims
+from .claims import TYPE_CLAIM
 from .claims import VerifiedToken
 from .exceptions import AuthorizationRequiredError
 from .exceptions import ExpiredTokenError
+from .exceptions import FreshTokenRequiredError
+from .exceptions import InvalidHeaderError
 from .exceptions import InvalidTokenError
 from .exceptions import MissingClaimError
 from .exceptions import RevokedTokenError
@@ -61,10 +71,17 @@ class Requirements:
     token_types: tuple[str, ...] = (ACCESS,)
     #: The realm of the challenges; ``None`` means ``JWT_DEFAULT_REALM``.
     realm: str | None = None
+    #: Only a token minted by a login (claim ``fresh: true``) passes.
+    fresh: bool = False
+    #: A request without a token passes, with no identity; a token that is
+    #: there must still be valid.
+    optional: bool = False
 
 
 #: What :func:`~jwt_blueprint.jwt_required` asks by default.
 DEFAULT_REQUIREMENTS = Requirements()
+#: What the refresh endpoint asks of the token in its body.
+REFRESH_REQUIREMENTS = Requirements(token_types=(REFRESH,))
 
 
 def invalid_token(exc: Exception) -> InvalidTokenError:
@@ -122,17 +139,40 @@ class VerificationPipeline:
 
     def verify_request(
         self, settings: Settings, requirements: Requirements = DEFAULT_REQUIREMENTS
-    ) -> VerifiedToken:
+    ) -> VerifiedToken | None:
         """Verify the current request's token, step by step.
 
         :param settings: the app's settings.
         :param requirements: what the view asks of the token.
+        :return: the verified token; ``None`` if there is none and the view
+            does not require one (:attr:`Requirements.optional`).
         :raises JWTError: at the first step that refuses the request.
         """
-        located = self.locate_token(settings)
+        try:
+            located = self.locate_token(settings)
+        except InvalidHeaderError as exc:
+            # Another scheme's credentials are no token of ours: an
+            # optional view runs without one.
+            if exc.error_code is None and requirements.optional:
+                return None
+            raise
         if located is None:
+            if requirements.optional:
+                return None
             raise AuthorizationRequiredError()
-        token, location = located
+        return self.verify_token(*located, settings, requirements)
+
+    def verify_token(
+        self,
+        token: str,
+        location: str,
+        settings: Settings,
+        requirements: Requirements = DEFAULT_REQUIREMENTS,
+    ) -> VerifiedToken:
+        """Verify ``token``, found at ``location``: every step but the first.
+
+        :raises JWTError: at the first step that refuses it.
+        """
         claims = self.decode(token, settings)
         self.check_token_type(claims, requirements)
         self.check_revocation(claims, settings)
@@ -186,15 +226,20 @@ class VerificationPipeline:
 
     def check_token_type(self, claims: Claims, requirements: Requirements) -> None:
         """Refuse a token whose ``type`` claim is not one of the types the
-        view accepts (no claim means ``"access"``).
+        view accepts (no claim means ``"access"``), or that is not fresh
+        when the view asks for a fresh one.
 
         :raises WrongTokenTypeError: if it is not accepted here.
+        :raises FreshTokenRequiredError: if it is not fresh.
         """
-        kind = claims.get("type", ACCESS)
+        kind = claims.get(TYPE_CLAIM, ACCESS)
         if kind not in requirements.token_types:
             if not isinstance(kind, str):
                 raise InvalidTokenError("Token type (type) must be a string")
-            raise WrongTokenTypeError(f"A {kind} token is not accepted here")
+            article = "An" if kind[:1].lower() in "aeiou" else "A"
+            raise WrongTokenTypeError(f"{article} {kind} token is not accepted here")
+        if requirements.fresh and claims.get(FRESH_CLAIM) is not True:
+            raise FreshTokenRequiredError()
 
     def check_revocation(self, claims: Claims, settings: Settings) -> None:
         """Refuse a revoked token: runs the revocation handler, else
@@ -272,5 +317,15 @@ class VerificationPipeline:
         return (settings or get_state().settings()).codec.decode(token)
 
     def is_revoked(self, claims: Claims, settings: Settings | None = None) -> bool:
-        """The default revocation handler: no token is revoked."""
-        return False
+        """The default revocation handler: ask the token store
+        (``JWT_TOKEN_STORE``), in one round trip, whether the token, its
+        login or all of its identity's tokens were revoked. Without a store,
+        no token is revoked.
+
+        :raises MissingClaimError: with a store, for a token without ``jti``.
+        :raises StoreUnavailableError: if the store does not answer.
+        """
+        store = (settings or get_state().settings()).store
+        if store is None:
+            return False
+        return store.is_revoked(*revocation_keys(claims))

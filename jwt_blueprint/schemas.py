@@ -63,13 +63,43 @@ class CredentialsSchema(Schema):
 
 
 class TokenSchema(Schema):
-    """What ``POST /auth`` returns: ``{"access_token": "<token>"}``.
+    """What ``POST /auth`` returns: ``{"access_token": "<token>"}``, plus
+    ``"refresh_token"`` with ``JWT_REFRESH_ENABLED`` (and the refresh
+    endpoint returns the same).
 
-    It dumps ``{"access_token": token, "identity": identity}``, so a subclass
-    can add fields drawn from the identity.
+    It dumps ``{"access_token": token, "refresh_token": token, "identity":
+    identity}`` (``refresh_token`` only when there is one; ``identity`` is
+    ``None`` at the refresh endpoint), so a subclass can add fields drawn
+    from the identity.
     """
 
     access_token = fields.String(required=True)
+    refresh_token = fields.String()
+
+
+def _token_field(**kwargs: t.Any) -> fields.String:
+    # Long enough for any token JWT_MAX_TOKEN_SIZE lets through; the codec
+    # applies the configured limit.
+    return fields.String(validate=validate.Length(min=1, max=65536), **kwargs)
+
+
+class RefreshSchema(Schema):
+    """What ``POST /auth/refresh`` accepts: ``{"refresh_token": "..."}``."""
+
+    class Meta:
+        unknown = RAISE
+
+    refresh_token = _token_field(required=True)
+
+
+class RevokeSchema(Schema):
+    """What ``POST /auth/revoke`` accepts, if it has a body:
+    ``{"refresh_token": "..."}``, to end that login's tokens too."""
+
+    class Meta:
+        unknown = RAISE
+
+    refresh_token = _token_field()
 
 
 class ErrorSchema(Schema):

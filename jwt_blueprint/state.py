@@ -12,6 +12,9 @@ from .config import raw_values
 from .config import read_raw
 from .config import Settings
 from .config import snapshot
+from .stores import GuardedStore
+from .stores import open_store
+from .stores import TokenStore
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from flask import Config
@@ -29,9 +32,16 @@ class JWTState:
     raw ``JWT_*`` value changes: each call compares a cheap snapshot.
     """
 
-    def __init__(self, config: Config, strategy: JWTStrategy) -> None:
+    def __init__(
+        self, config: Config, strategy: JWTStrategy, instance_path: str = "."
+    ) -> None:
         self.config = config
         self.strategy = strategy
+        #: Where relative ``sqlite:///`` store paths are.
+        self.instance_path = instance_path
+        # The stores opened, by JWT_TOKEN_STORE value: a change to another
+        # key rebuilds the settings, and must not forget what was revoked.
+        self._stores: list[tuple[t.Any, GuardedStore]] = []
         #: The full names of the endpoints the blueprint registered.
         self.endpoints: set[str] = set()
         #: The methods those endpoints serve.
@@ -55,12 +65,22 @@ class JWTState:
             settings = current[1]
         return settings
 
-    @staticmethod
-    def _load(raw: tuple[t.Any, ...]) -> tuple[tuple[t.Any, ...], Settings]:
+    def _load(self, raw: tuple[t.Any, ...]) -> tuple[tuple[t.Any, ...], Settings]:
         # Parse the values that were compared, not the config again, so a
         # change made meanwhile cannot be paired with older settings.
         frozen = snapshot(raw)
-        return frozen, load_settings(dict(zip(CONFIG_KEYS, frozen, strict=True)))
+        config = dict(zip(CONFIG_KEYS, frozen, strict=True))
+        return frozen, load_settings(config, self._open_store)
+
+    def _open_store(self, value: str | TokenStore) -> GuardedStore:
+        for opened, store in self._stores:
+            if opened is value or (isinstance(value, str) and opened == value):
+                return store
+        store = GuardedStore(
+            open_store(value, self.instance_path) if isinstance(value, str) else value
+        )
+        self._stores.append((value, store))
+        return store
 
 
 def get_state() -> JWTState:

@@ -30,29 +30,50 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from . import typing as ht
+from .claims import ACCESS
+from .claims import FAMILY_CLAIM
+from .claims import FRESH_CLAIM
+from .claims import identity_id_of
+from .claims import REFRESH
+from .claims import REFRESH_TYP
+from .claims import TYPE_CLAIM
 from .exceptions import JWTError
 from .globals import get_realm
 from .globals import get_token_schema
 from .handlers import HandlerAttribute
 from .handlers import Handlers
 from .handlers import resolve
-from .pipeline import VerificationPipeline
+from .lifecycle import TokenLifecycle
 from .schemas import ErrorSchema
 from .schemas import TokenSchema
 from .state import get_state
 from .tokens import AccessToken
 from .typing import Claims
 
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .config import Settings
+
 _ERROR_SCHEMA = ErrorSchema()
 _TOKEN_SCHEMA = TokenSchema()
 
 
 @dataclass
-class _Overrides:
-    """What :meth:`JWTStrategy.create_access_token` changes in the payload."""
+class _Stamp:
+    """What the strategy writes over the payload handler's claims (and the
+    headers handler's headers) for the token being issued."""
 
+    #: The lifetime :meth:`JWTStrategy.create_access_token` was given.
     expires_delta: float | None
+    #: Claims added by the caller, or replaced.
     claims: Mapping[str, t.Any] | None
+    #: The lifecycle claims: ``type``, ``fresh``, ``fam``, a refresh token's
+    #: ``exp``. They win over the caller's and the handler's.
+    lifecycle: dict[str, t.Any]
+    #: JOSE headers to add: a refresh token's ``typ``.
+    headers: Claims | None
+    #: Whether the token cannot be issued without them: the caller asked
+    #: for something, or a store will look the token up.
+    required: bool
     #: Whether the payload step applied them.
     applied: bool = False
 
@@ -63,18 +84,27 @@ class _Overrides:
         if self.expires_delta is not None:
             # As Flask-JWT and PyJWT computed it: whole seconds, truncated.
             payload["exp"] = math.floor(time.time() + self.expires_delta)
+        payload.update(self.lifecycle)
+        if "jti" not in payload:
+            # Every token can be revoked, whatever the payload handler wrote.
+            payload["jti"] = new_token_id()
         self.applied = True
         return payload
 
 
-#: The overrides of the :meth:`~JWTStrategy.create_access_token` call in
-#: progress: the payload and encode handlers take only the identity.
-_overrides: contextvars.ContextVar[_Overrides | None] = contextvars.ContextVar(
-    "jwt_blueprint_overrides", default=None
+#: The stamp of the token being issued: the payload and encode handlers
+#: take only the identity.
+_stamp: contextvars.ContextVar[_Stamp | None] = contextvars.ContextVar(
+    "jwt_blueprint_stamp", default=None
 )
 
 
-class JWTStrategy(VerificationPipeline):
+def new_token_id() -> str:
+    """A random ``jti`` or family id: 128 bits, base64url."""
+    return secrets.token_urlsafe(16)
+
+
+class JWTStrategy(TokenLifecycle):
     """Holds the handlers that decide how tokens are made and checked.
 
     :param authentication_handler: ``authenticate(username, password)``,
@@ -200,7 +230,10 @@ class JWTStrategy(VerificationPipeline):
 
         ``identity`` is the identity's ``id`` attribute or ``["id"]`` key;
         ``sub`` is the same value as a string (RFC 7519 section 4.1.2). The
-        times are whole seconds, truncated as Flask-JWT and PyJWT did.
+        times are whole seconds, truncated as Flask-JWT and PyJWT did, but
+        for ``iat`` when a token store is configured: it keeps microseconds
+        there, so that :meth:`revoke_all` refuses every token issued before
+        it and none issued after, even within the same second.
         """
         settings = get_state().settings()
         identity_id = identity_id_of(identity)
@@ -208,7 +241,7 @@ class JWTStrategy(VerificationPipeline):
         return {
             "identity": identity_id,
             "sub": str(identity_id),
-            "iat": math.floor(now),
+            "iat": math.floor(now) if settings.store is None else round(now, 6),
             "nbf": math.floor(now + settings.not_before_delta),
             "exp": math.floor(now + settings.expiration_delta),
             "jti": secrets.token_urlsafe(16),
@@ -226,12 +259,15 @@ class JWTStrategy(VerificationPipeline):
         return AccessToken(codec.encode(payload, self.build_headers(identity)))
 
     def auth_response(self, access_token: str, identity: t.Any) -> ResponseReturnValue:
-        """``{"access_token": "<token>"}``: the login view's ``token_schema``
-        (:class:`TokenSchema` by default) dumped as JSON."""
+        """``{"access_token": "<token>"}``, and ``"refresh_token"`` when
+        ``access_token.refresh_token`` is set: the serving view's
+        ``token_schema`` (:class:`TokenSchema` by default) dumped as JSON."""
         schema = get_token_schema() or _TOKEN_SCHEMA
-        return jsonify(
-            schema.dump({"access_token": str(access_token), "identity": identity})
-        )
+        tokens = {"access_token": str(access_token), "identity": identity}
+        refresh_token = getattr(access_token, "refresh_token", None)
+        if refresh_token is not None:
+            tokens["refresh_token"] = refresh_token
+        return jsonify(schema.dump(tokens))
 
     def error_response(self, error: JWTError) -> ResponseReturnValue:
         """Render ``error`` as JSON (:class:`~.schemas.ErrorSchema`) with its
@@ -247,6 +283,7 @@ class JWTStrategy(VerificationPipeline):
         *,
         expires_delta: timedelta | float | None = None,
         claims: Mapping[str, t.Any] | None = None,
+        fresh: bool = True,
     ) -> AccessToken:
         """Make an access token for ``identity``, as ``POST /auth`` does:
         through the app's payload, headers and encode handlers. For custom
@@ -256,32 +293,90 @@ class JWTStrategy(VerificationPipeline):
             ``JWT_EXPIRATION_DELTA``: ``exp`` is now plus this, in whole
             seconds. A negative one makes an expired token.
         :param claims: claims to add to the payload handler's, or to replace.
+            ``type``, ``fresh`` and ``fam`` are the strategy's own.
+        :param fresh: whether the token counts as minted by a login, for
+            ``jwt_required(fresh=True)``.
         :raises TypeError: if both set ``exp``, or ``expires_delta`` is not a
             duration.
         :raises ValueError: if ``expires_delta`` is not finite.
-        :raises RuntimeError: if ``expires_delta`` or ``claims`` were given
-            and the encode handler built its claims another way (without
-            ``jwt_payload_callback`` or the default :meth:`encode_token`).
+        :raises RuntimeError: if ``expires_delta`` or ``claims`` were given,
+            or a token store is configured, and the encode handler built its
+            claims another way (without ``jwt_payload_callback`` or the
+            default :meth:`encode_token`).
         """
         if expires_delta is not None:
             if claims and "exp" in claims:
                 raise TypeError("pass expires_delta or an 'exp' claim, not both")
             expires_delta = _seconds(expires_delta)
-        overrides = None
-        if expires_delta is not None or claims:
-            overrides = _Overrides(expires_delta, claims)
-        # Set even without overrides, so a call made while minting another
-        # token (from a payload handler, say) does not inherit that one's.
-        reset = _overrides.set(overrides)
+        settings = get_state().settings()
+        lifecycle = {TYPE_CLAIM: ACCESS, FRESH_CLAIM: bool(fresh)}
+        required = expires_delta is not None or bool(claims)
+        return self._issue(
+            identity, _Stamp(expires_delta, claims, lifecycle, None, required), settings
+        )
+
+    def create_tokens(self, identity: t.Any) -> AccessToken:
+        """What ``POST /auth`` issues for ``identity``: a fresh access token
+        and, with ``JWT_REFRESH_ENABLED``, a refresh token of a new login
+        family, as the access token's :attr:`~AccessToken.refresh_token`.
+        """
+        settings = get_state().settings()
+        if not settings.refresh_enabled:
+            return self.create_access_token(identity)
+        family = new_token_id()
+        deadline = math.floor(time.time() + settings.refresh_expiration_delta)
+        return self._issue_pair(identity, family, deadline, True, settings)
+
+    def _issue_pair(
+        self,
+        identity: t.Any,
+        family: str,
+        deadline: float,
+        fresh: bool,
+        settings: Settings,
+    ) -> AccessToken:
+        # An access token and a refresh token of ``family``; the refresh
+        # token expires at the family's deadline, never later.
+        access = self._issue(
+            identity,
+            _Stamp(
+                None,
+                None,
+                {TYPE_CLAIM: ACCESS, FRESH_CLAIM: fresh, FAMILY_CLAIM: family},
+                None,
+                True,
+            ),
+            settings,
+        )
+        access.refresh_token = self._issue(
+            identity,
+            _Stamp(
+                None,
+                None,
+                {TYPE_CLAIM: REFRESH, FAMILY_CLAIM: family, "exp": deadline},
+                {"typ": REFRESH_TYP},
+                True,
+            ),
+            settings,
+        )
+        return access
+
+    def _issue(self, identity: t.Any, stamp: _Stamp, settings: Settings) -> AccessToken:
+        if settings.store is not None:
+            stamp.required = True
+        # Set even without overrides, so a token minted while minting another
+        # one (from a payload handler, say) does not get that one's.
+        reset = _stamp.set(stamp)
         try:
             token = self.issue_token(identity)
         finally:
-            _overrides.reset(reset)
-        if overrides is not None and not overrides.applied:
+            _stamp.reset(reset)
+        if stamp.required and not stamp.applied:
             raise RuntimeError(
-                "expires_delta and claims did not reach the token: the encode"
-                " handler builds its claims without the payload step; have it"
-                " call jwt.jwt_payload_callback(identity) or jwt.encode_token"
+                "expires_delta, claims, or the lifecycle claims a token store"
+                " needs did not reach the token: the encode handler builds its"
+                " claims without the payload step; have it call"
+                " jwt.jwt_payload_callback(identity) or jwt.encode_token"
             )
         return token
 
@@ -305,23 +400,31 @@ class JWTStrategy(VerificationPipeline):
 
     def build_payload(self, identity: t.Any) -> Claims:
         """Run the payload handler (or :meth:`make_payload`) for
-        ``identity``, with the overrides of :meth:`create_access_token`."""
+        ``identity``, and write over it what the strategy sets for the token
+        being issued: the arguments of :meth:`create_access_token`, the
+        token type and freshness, the login family, a ``jti``."""
         handler = self.handlers.payload
         if handler is None:
             payload = self.make_payload(identity)
         else:
             payload = resolve(handler(identity))
-        overrides = _overrides.get()
-        if overrides is not None:
-            payload = overrides.apply(payload)
+        stamp = _stamp.get()
+        if stamp is not None:
+            payload = stamp.apply(payload)
         return payload
 
     def build_headers(self, identity: t.Any) -> Claims | None:
-        """Run the headers handler (or :meth:`make_headers`) for ``identity``."""
+        """Run the headers handler (or :meth:`make_headers`) for
+        ``identity``, plus a refresh token's ``typ``."""
         handler = self.handlers.headers
+        headers: Claims | None
         if handler is None:
-            return self.make_headers(identity)
-        headers: Claims | None = resolve(handler(identity))
+            headers = self.make_headers(identity)
+        else:
+            headers = resolve(handler(identity))
+        stamp = _stamp.get()
+        if stamp is not None and stamp.headers:
+            headers = {**(headers or {}), **stamp.headers}
         return headers
 
     # -- errors ------------------------------------------------------------
@@ -358,16 +461,3 @@ def _seconds(delta: timedelta | float) -> float:
     if not math.isfinite(delta):
         raise ValueError(f"expires_delta must be finite, not {delta!r}")
     return float(delta)
-
-
-def identity_id_of(identity: t.Any) -> t.Any:
-    """The identity's ``id`` attribute, else its ``["id"]`` item."""
-    if isinstance(identity, Mapping):
-        if "id" in identity:
-            return identity["id"]
-    elif hasattr(identity, "id"):
-        return identity.id
-    raise TypeError(
-        f"the identity {type(identity).__name__!r} has no 'id' attribute or key;"
-        " set a jwt_payload_handler that says how to put it in a token"
-    )

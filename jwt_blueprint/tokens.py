@@ -69,6 +69,11 @@ class AccessToken(str):
     written for PyJWT 1, which returned bytes: it warns and returns the token.
     """
 
+    #: The refresh token issued with this access token, by a login or a
+    #: refresh with ``JWT_REFRESH_ENABLED``; ``None`` otherwise. A response
+    #: handler reads it from the ``access_token`` it is given.
+    refresh_token: str | None = None
+
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         warnings.warn(
             "access tokens are str since PyJWT 2; drop the .decode() call",

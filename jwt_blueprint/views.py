@@ -1,54 +1,31 @@
-"""The endpoints' views: ``POST /auth`` trades credentials for a token."""
+"""The endpoints' views: ``POST /auth`` trades credentials for tokens,
+``POST /auth/refresh`` a refresh token for new ones, ``POST /auth/revoke``
+logs out."""
 
 from __future__ import annotations
 
-import json
 import typing as t
 
-from flask import request
 from flask.typing import ResponseReturnValue
 from flask.typing import RouteCallable
 from flask.views import MethodView
 from marshmallow import Schema
-from marshmallow import ValidationError
-from werkzeug.exceptions import ClientDisconnected
-from werkzeug.exceptions import RequestEntityTooLarge
 
+from .body import load
+from .body import read_json
 from .config import Settings
-from .exceptions import BadRequestError
+from .decorators import verify_jwt_in_request
 from .exceptions import ConfigError
 from .exceptions import InvalidCredentialsError
 from .globals import set_token_schema
 from .handlers import resolve
 from .schemas import CredentialsSchema
+from .schemas import RefreshSchema
+from .schemas import RevokeSchema
 from .schemas import TokenSchema
 from .state import get_state
 from .strategy import JWTStrategy
 from .tokens import AccessToken
-
-
-def _refuse_duplicate_keys(pairs: list[tuple[str, t.Any]]) -> dict[str, t.Any]:
-    # Two parsers could pick different values for a repeated key; refuse it.
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise ValueError(f"duplicate key {key!r}")
-            seen.add(key)
-    return result
-
-
-def _is_json(content_type: str) -> bool:
-    # werkzeug's Request.is_json, without parsing the parameters it ignores.
-    mimetype = content_type.partition(";")[0].strip().lower()
-    return mimetype == "application/json" or (
-        mimetype.startswith("application/") and mimetype.endswith("+json")
-    )
-
-
-def _refuse_constant(name: str) -> t.NoReturn:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def overrides(cls: type[t.Any], base: type[t.Any], name: str) -> bool:
@@ -80,8 +57,58 @@ class EndpointView(MethodView):
         return cls.as_view(name, strategy)
 
 
-class AuthView(EndpointView):
-    """``POST`` credentials, get an access token.
+class TokenView(EndpointView):
+    """The base of the endpoints that answer with tokens: ``POST`` a JSON
+    body of at most :attr:`max_body_size` bytes, get a response dumped with
+    :attr:`token_schema`."""
+
+    methods = ["POST"]
+
+    #: Dumps ``{"access_token": ..., "refresh_token": ..., "identity": ...}``
+    #: into the response (``refresh_token`` only when there is one).
+    token_schema: type[Schema] = TokenSchema
+    #: Largest request body accepted, in bytes.
+    max_body_size = 64 * 1024
+
+    def __init__(self, strategy: JWTStrategy) -> None:
+        super().__init__(strategy)
+        self._token_schema = self.token_schema()
+
+    @classmethod
+    def make_view(
+        cls, name: str, strategy: JWTStrategy, settings: Settings
+    ) -> RouteCallable:
+        """The view, if tokens can be signed.
+
+        :raises ConfigError: if there is no key to sign tokens with.
+        """
+        if (
+            settings.codec.signing_key is None
+            and strategy.handlers.encode is None
+            and not overrides(type(strategy), JWTStrategy, "encode_token")
+        ):
+            raise ConfigError(
+                "JWT_PRIVATE_KEY",
+                f"the {name!r} endpoint signs {settings.codec.algorithm} tokens"
+                " and needs a private key; set it, or set its URL rule to None",
+            )
+        return super().make_view(name, strategy, settings)
+
+    def make_response(self, access_token: str, identity: t.Any) -> ResponseReturnValue:
+        """The 200 response: the strategy's ``auth_response_handler``, else
+        its default, which dumps :attr:`token_schema` as JSON. The refresh
+        token, if any, is ``access_token.refresh_token``."""
+        set_token_schema(self._token_schema)
+        handler = self.strategy.handlers.auth_response
+        if handler is None:
+            return self.strategy.auth_response(access_token, identity)
+        response: ResponseReturnValue = resolve(handler(access_token, identity))
+        return response
+
+
+class AuthView(TokenView):
+    """``POST`` credentials, get an access token (and a refresh token, with
+    ``JWT_REFRESH_ENABLED``).
 
     :meth:`post` runs load → authenticate → encode → respond; each step is a
     method to override. Swap the schemas with the class attributes::
@@ -93,19 +120,12 @@ class AuthView(EndpointView):
                 return find_user(credentials["email"], credentials["password"])
     """
 
-    methods = ["POST"]
-
     #: Loads and validates the request body.
     credentials_schema: type[Schema] = CredentialsSchema
-    #: Dumps ``{"access_token": ..., "identity": ...}`` into the response.
-    token_schema: type[Schema] = TokenSchema
-    #: Largest request body accepted, in bytes.
-    max_body_size = 64 * 1024
 
     def __init__(self, strategy: JWTStrategy) -> None:
         super().__init__(strategy)
         self._schemas: dict[tuple[str, str], Schema] = {}
-        self._token_schema = self.token_schema()
 
     @classmethod
     def make_view(
@@ -134,16 +154,6 @@ class AuthView(EndpointView):
                     " so its fields are not 'username' and 'password': override"
                     f" {cls.__name__}.authenticate(credentials) to read them"
                 )
-        if (
-            settings.codec.signing_key is None
-            and strategy.handlers.encode is None
-            and not overrides(type(strategy), JWTStrategy, "encode_token")
-        ):
-            raise ConfigError(
-                "JWT_PRIVATE_KEY",
-                f"the auth endpoint signs {settings.codec.algorithm} tokens and"
-                " needs a private key; set it, or set JWT_AUTH_URL_RULE = None",
-            )
         return super().make_view(name, strategy, settings)
 
     def post(self) -> ResponseReturnValue:
@@ -178,59 +188,8 @@ class AuthView(EndpointView):
         :raises BadRequestError: 400 for anything but a valid JSON object,
             413 for a body over :attr:`max_body_size`.
         """
-        if not _is_json(request.environ.get("CONTENT_TYPE", "")):
-            raise BadRequestError(
-                "Request body must be JSON",
-                {"_body": ["Content-Type must be application/json."]},
-            )
-        app_limit = request.max_content_length
-        limit = (
-            self.max_body_size
-            if app_limit is None
-            else min(app_limit, self.max_body_size)
-        )
-        # One byte over the limit: a body of unknown length (chunked) is cut
-        # at the limit without an error, so reading one more tells.
-        request.max_content_length = limit + 1
-        try:
-            body = request.get_data(cache=False)
-        except RequestEntityTooLarge:
-            body = None
-        except ClientDisconnected:
-            raise BadRequestError(
-                "Request body is incomplete",
-                {"_body": ["The body is shorter than its Content-Length."]},
-            ) from None
-        if body is None or len(body) > limit:
-            raise BadRequestError(
-                "Request body is too large",
-                {"_body": [f"Must be at most {limit} bytes."]},
-                status_code=413,
-            )
-        try:
-            # RFC 8259 section 8.1: UTF-8 only, where json.loads would also
-            # guess UTF-16 and UTF-32 from bytes; NaN and Infinity are not JSON.
-            data = json.loads(
-                body.decode("utf-8"),
-                object_pairs_hook=_refuse_duplicate_keys,
-                parse_constant=_refuse_constant,
-            )
-        except (ValueError, RecursionError) as exc:
-            raise BadRequestError(
-                "Request body is not valid JSON", {"_body": [str(exc)[:200]]}
-            ) from None
-        try:
-            credentials: dict[str, t.Any] = self.get_credentials_schema(settings).load(
-                data
-            )
-        except ValidationError as exc:
-            messages = (
-                exc.messages
-                if isinstance(exc.messages, dict)
-                else {"_schema": exc.messages}
-            )
-            raise BadRequestError("Invalid credentials", messages) from None
-        return credentials
+        data = read_json(self.max_body_size)
+        return load(self.get_credentials_schema(settings), data, "Invalid credentials")
 
     def authenticate(self, credentials: dict[str, t.Any]) -> t.Any:
         """Return the identity for ``credentials``, or ``None``.
@@ -244,16 +203,60 @@ class AuthView(EndpointView):
         return resolve(handler(credentials["username"], credentials["password"]))
 
     def encode_token(self, identity: t.Any) -> AccessToken:
-        """Make the access token for ``identity`` with the strategy's encode
-        handler (or its default)."""
-        return self.strategy.issue_token(identity)
+        """Make the tokens for ``identity`` with the strategy's
+        :meth:`~jwt_blueprint.JWTStrategy.create_tokens`: through its encode
+        handler (or its default), and a refresh token when enabled."""
+        return self.strategy.create_tokens(identity)
 
-    def make_response(self, access_token: str, identity: t.Any) -> ResponseReturnValue:
-        """The 200 response: the strategy's ``auth_response_handler``, else
-        its default, which dumps :attr:`token_schema` as JSON."""
-        set_token_schema(self._token_schema)
-        handler = self.strategy.handlers.auth_response
-        if handler is None:
-            return self.strategy.auth_response(access_token, identity)
-        response: ResponseReturnValue = resolve(handler(access_token, identity))
-        return response
+
+class RefreshView(TokenView):
+    """``POST {"refresh_token": "..."}``, get a new access token (not fresh)
+    and a new refresh token; the one presented is spent.
+
+    Served at ``JWT_REFRESH_URL_RULE`` when ``JWT_REFRESH_ENABLED``. The
+    response is the login's, dumped with ``identity`` ``None``.
+    """
+
+    #: Loads and validates the request body.
+    refresh_schema: type[Schema] = RefreshSchema
+
+    def __init__(self, strategy: JWTStrategy) -> None:
+        super().__init__(strategy)
+        self._refresh_schema = self.refresh_schema()
+
+    def post(self) -> ResponseReturnValue:
+        data = read_json(self.max_body_size)
+        body = load(self._refresh_schema, data, "Invalid refresh request")
+        access_token = self.strategy.refresh(body["refresh_token"])
+        return self.make_response(access_token, None)
+
+
+class RevokeView(EndpointView):
+    """Log out: ``POST`` with the access token in ``Authorization``, and
+    optionally ``{"refresh_token": "..."}``; answers 204. The access token,
+    the tokens of its login, and those of the refresh token's login are
+    refused from then on.
+
+    Served at ``JWT_REVOKE_URL_RULE`` when a token store is configured.
+    """
+
+    methods = ["POST"]
+
+    #: Loads and validates the request body, which may be empty.
+    revoke_schema: type[Schema] = RevokeSchema
+    #: Largest request body accepted, in bytes.
+    max_body_size = 64 * 1024
+
+    def __init__(self, strategy: JWTStrategy) -> None:
+        super().__init__(strategy)
+        self._revoke_schema = self.revoke_schema()
+
+    def post(self) -> ResponseReturnValue:
+        verified = verify_jwt_in_request()
+        data = read_json(self.max_body_size, optional=True)
+        refresh_token = None
+        if data is not None:
+            body = load(self._revoke_schema, data, "Invalid revoke request")
+            refresh_token = body.get("refresh_token")
+        self.strategy.revoke(verified.claims, refresh_token)
+        return "", 204

@@ -323,7 +323,7 @@ def test_verify_only_service(key_pair):
 
 def test_verify_only_service_cannot_serve_the_auth_endpoint(key_pair):
     algorithm, private, public = key_pair
-    with pytest.raises(ConfigError, match="^JWT_PRIVATE_KEY: the auth endpoint"):
+    with pytest.raises(ConfigError, match="^JWT_PRIVATE_KEY: the 'jwt' endpoint signs"):
         create_app({"JWT_ALGORITHM": algorithm, "JWT_PUBLIC_KEY": public})
 
 

@@ -19,6 +19,7 @@ from conftest import login
 from conftest import make_token
 from conftest import SECRET
 from jwt_blueprint import JWT
+from jwt_blueprint import JWTBlueprint
 from jwt_blueprint.blueprint import AUTH_ENDPOINT
 from jwt_blueprint.config import CONFIG_DEFAULTS
 from jwt_blueprint.exceptions import ConfigError
@@ -27,6 +28,13 @@ DEFAULTS = {
     "JWT_DEFAULT_REALM": "Login Required",
     "JWT_AUTH_URL_RULE": "/auth",
     "JWT_AUTH_ENDPOINT": "jwt",
+    "JWT_REFRESH_URL_RULE": "/auth/refresh",
+    "JWT_REFRESH_ENDPOINT": "jwt_refresh",
+    "JWT_REVOKE_URL_RULE": "/auth/revoke",
+    "JWT_REVOKE_ENDPOINT": "jwt_revoke",
+    "JWT_TOKEN_STORE": None,
+    "JWT_REFRESH_ENABLED": False,
+    "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=30),
     "JWT_AUTH_USERNAME_KEY": "username",
     "JWT_AUTH_PASSWORD_KEY": "password",
     "JWT_ALGORITHM": "HS256",
@@ -50,9 +58,14 @@ def test_defaults_are_applied(app):
         assert app.config[key] == value, key
     assert app.config["JWT_SECRET_KEY"] == SECRET
     # The endpoint keys are declared with the endpoint, read at registration.
-    endpoint_keys = {"JWT_AUTH_URL_RULE", "JWT_AUTH_ENDPOINT"}
+    endpoint_keys = {
+        key
+        for endpoint in JWTBlueprint.endpoints
+        for key in (endpoint.rule_key, endpoint.name_key)
+    }
     assert set(CONFIG_DEFAULTS) == set(DEFAULTS) - endpoint_keys
-    assert {AUTH_ENDPOINT.rule_key, AUTH_ENDPOINT.name_key} == endpoint_keys
+    assert {AUTH_ENDPOINT.rule_key, AUTH_ENDPOINT.name_key} <= endpoint_keys
+    assert len(endpoint_keys) == 6
 
 
 def test_mutable_defaults_are_copied_per_app():

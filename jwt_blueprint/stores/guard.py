@@ -1,0 +1,74 @@
+"""Failing closed when a store cannot answer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import typing as t
+
+from ..exceptions import StoreUnavailableError
+from .base import TokenStore
+
+logger = logging.getLogger("jwt_blueprint")
+
+R = t.TypeVar("R")
+
+
+class GuardedStore:
+    """A :class:`TokenStore` whose failures become a 503.
+
+    Whatever the store raises (a lost connection, a locked database, a bug in
+    a store of your own) becomes :class:`StoreUnavailableError`, so a request
+    that needs the store is refused, never let through. The first failure of
+    an outage is logged with its traceback, and the recovery once; the
+    requests in between are not logged again.
+
+    :param store: the store to guard.
+    """
+
+    def __init__(self, store: TokenStore) -> None:
+        self.store = store
+        self._failing = False
+        self._lock = threading.Lock()
+        self.spend = self._guard(store.spend)
+        self.revoke_token = self._guard(store.revoke_token)
+        self.revoke_family = self._guard(store.revoke_family)
+        self.revoke_subject = self._guard(store.revoke_subject)
+        self.is_revoked = self._guard(store.is_revoked)
+
+    def __repr__(self) -> str:
+        return f"<GuardedStore {self.store!r}>"
+
+    def _guard(self, method: t.Callable[..., R]) -> t.Callable[..., R]:
+        def guarded(*args: t.Any) -> R:
+            try:
+                result = method(*args)
+            except Exception as exc:
+                self._failed(exc)
+                raise StoreUnavailableError() from exc
+            if self._failing:
+                self._recovered()
+            return result
+
+        guarded.__name__ = method.__name__
+        guarded.__doc__ = method.__doc__
+        return guarded
+
+    def _failed(self, exc: Exception) -> None:
+        with self._lock:
+            first, self._failing = not self._failing, True
+        if first:
+            logger.error(
+                "jwt_blueprint: the token store %r failed; refusing the"
+                " requests that need it (503) until it answers again",
+                self.store,
+                exc_info=exc,
+            )
+
+    def _recovered(self) -> None:
+        with self._lock:
+            was, self._failing = self._failing, False
+        if was:
+            logger.warning(
+                "jwt_blueprint: the token store %r answers again", self.store
+            )

@@ -1,0 +1,120 @@
+"""``redis://`` and ``rediss://``: token state in Redis, shared by every
+worker and host that uses the same server.
+
+Needs redis-py: ``pip install jwt_blueprint[redis]``. Every write is one atomic
+command or script, never a read then a write, and every key expires with the
+tokens it describes, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import math
+import typing as t
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from .base import refused_since
+
+# Sets the key to the larger of its value and ARGV[1], expiring at the later
+# of its expiry and ARGV[2] (ms): revocations only ever widen.
+_WIDEN = """
+local value = ARGV[1]
+local old = redis.call('GET', KEYS[1])
+if old and tonumber(old) and tonumber(old) > tonumber(value) then
+    value = old
+end
+local at = tonumber(ARGV[2])
+local left = redis.call('PTTL', KEYS[1])
+if left > 0 then
+    local now = redis.call('TIME')
+    local old_at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        + left
+    if old_at > at then
+        at = old_at
+    end
+end
+redis.call('SET', KEYS[1], value, 'PXAT', at)
+"""
+
+#: Used unless the URL sets ``socket_timeout``/``socket_connect_timeout``: a
+#: stalled server must fail a request (503) soon, not hang a worker.
+DEFAULT_TIMEOUT = 2.0
+
+
+def _ms(timestamp: float) -> int:
+    return math.ceil(timestamp * 1000)
+
+
+class RedisStore:
+    """A :class:`~jwt_blueprint.stores.TokenStore` in Redis (6.2 or later).
+
+    :param client: a ``redis.Redis`` client, or use :meth:`from_url`.
+    :param prefix: put before every key, to share a database with others.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str = "jwt_blueprint:") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._jti = f"{prefix}revoked:jti:"
+        self._family = f"{prefix}revoked:family:"
+        self._subject = f"{prefix}revoked:subject:"
+        self._spent = f"{prefix}spent:"
+        self._widen = client.register_script(_WIDEN)
+
+    @classmethod
+    def from_url(cls, url: str, **options: t.Any) -> RedisStore:
+        """A store on a new client for ``url``
+        (``redis://[user:password@]host:port/db`` or ``rediss://`` for TLS;
+        query parameters as redis-py reads them)."""
+        options.setdefault("socket_timeout", DEFAULT_TIMEOUT)
+        options.setdefault("socket_connect_timeout", DEFAULT_TIMEOUT)
+        # One immediate retry reconnects after a server restart; redis-py's
+        # default backs off for seconds, holding a worker per request.
+        options.setdefault("retry", Retry(NoBackoff(), 1))
+        # The URL's own parameters win over these defaults.
+        return cls(redis.Redis.from_url(url, **options))
+
+    def __repr__(self) -> str:
+        return f"<RedisStore {self.client!r}>"
+
+    def spend(self, jti: str, expires_at: float) -> bool:
+        key = self._spent + jti
+        return bool(self.client.set(key, b"1", nx=True, pxat=_ms(expires_at)))
+
+    def revoke_token(self, jti: str, expires_at: float) -> None:
+        self._widen(keys=[self._jti + jti], args=[0, _ms(expires_at)])
+
+    def revoke_family(self, family: str, expires_at: float) -> None:
+        self._widen(keys=[self._family + family], args=[0, _ms(expires_at)])
+
+    def revoke_subject(
+        self, subject: str, issued_before: float, expires_at: float
+    ) -> None:
+        self._widen(
+            keys=[self._subject + subject], args=[repr(issued_before), _ms(expires_at)]
+        )
+
+    def is_revoked(
+        self,
+        jti: str,
+        family: str | None,
+        subject: str | None,
+        issued_at: float | None,
+    ) -> bool:
+        keys = [self._jti + jti]
+        if family is not None:
+            keys.append(self._family + family)
+        if subject is not None:
+            keys.append(self._subject + subject)
+        values = t.cast("list[bytes | None]", self.client.mget(keys))
+        if values[0] is not None or (family is not None and values[1] is not None):
+            return True
+        if subject is None or values[-1] is None:
+            return False
+        return refused_since(float(values[-1]), issued_at)
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()

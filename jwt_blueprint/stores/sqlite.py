@@ -1,0 +1,202 @@
+"""``sqlite:///path``: token state in an SQLite file, the embedded default.
+
+Safe across the threads and processes of one host (WAL, a busy timeout, and
+every write one atomic statement), and it survives restarts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import sqlite3
+import threading
+import time
+import typing as t
+
+from .base import refused_since
+
+#: The schema this code reads and writes, kept in ``PRAGMA user_version``.
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jwt_revoked (
+    key TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL,
+    issued_before REAL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jwt_spent (
+    jti TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+# One statement each, so each is atomic without a transaction of our own.
+_SPEND = """
+INSERT INTO jwt_spent (jti, expires_at) VALUES (?, ?)
+ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at
+WHERE jwt_spent.expires_at <= ?
+"""
+_REVOKE = """
+INSERT INTO jwt_revoked (key, expires_at, issued_before) VALUES (?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET
+    expires_at = max(expires_at, excluded.expires_at),
+    issued_before = max(
+        coalesce(issued_before, excluded.issued_before), excluded.issued_before
+    )
+"""
+_LOOKUP = """
+SELECT key, issued_before FROM jwt_revoked
+WHERE key IN (?, ?, ?) AND expires_at > ?
+"""
+
+# The kinds of revocation share one table, told apart by a key prefix, so
+# that the check is one indexed lookup.
+JTI, FAMILY, SUBJECT = "j:", "f:", "s:"
+
+
+class SQLiteStore:
+    """A :class:`~jwt_blueprint.stores.TokenStore` in an SQLite database file.
+
+    Connections are made on first use and pooled, one per thread that is
+    using the store at the time (a threaded server may start a thread per
+    request, so one per thread would reconnect every request). A forked
+    worker makes its own. The tables are created on first use; the schema
+    version is checked, and a newer one is refused.
+
+    :param path: the database file; its directory is created if missing.
+    :param timeout: seconds to wait for another process's write lock.
+    """
+
+    #: Seconds between two sweeps of expired entries, made by a write.
+    purge_interval = 300.0
+
+    def __init__(self, path: str | os.PathLike[str], timeout: float = 5.0) -> None:
+        self.path = os.fspath(path)
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._connections: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+        self._ready = False
+        self._next_purge = 0.0
+
+    def __repr__(self) -> str:
+        return f"<SQLiteStore {self.path!r}>"
+
+    def spend(self, jti: str, expires_at: float) -> bool:
+        now = time.time()
+        with self._connection() as db:
+            spent = db.execute(_SPEND, (jti, expires_at, now)).rowcount == 1
+            self._purge(db, now)
+        return spent
+
+    def revoke_token(self, jti: str, expires_at: float) -> None:
+        self._revoke(JTI + jti, expires_at, None)
+
+    def revoke_family(self, family: str, expires_at: float) -> None:
+        self._revoke(FAMILY + family, expires_at, None)
+
+    def revoke_subject(
+        self, subject: str, issued_before: float, expires_at: float
+    ) -> None:
+        self._revoke(SUBJECT + subject, expires_at, issued_before)
+
+    def is_revoked(
+        self,
+        jti: str,
+        family: str | None,
+        subject: str | None,
+        issued_at: float | None,
+    ) -> bool:
+        subject_key = None if subject is None else SUBJECT + subject
+        family_key = None if family is None else FAMILY + family
+        with self._connection() as db:
+            rows = db.execute(
+                _LOOKUP, (JTI + jti, family_key, subject_key, time.time())
+            ).fetchall()
+        for key, issued_before in rows:
+            if key != subject_key or refused_since(issued_before, issued_at):
+                return True
+        return False
+
+    def close(self) -> None:
+        """Close every connection; the next call opens new ones."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+            self._pool = queue.LifoQueue()
+        for connection in connections:
+            connection.close()
+
+    def _revoke(self, key: str, expires_at: float, issued_before: float | None) -> None:
+        now = time.time()
+        with self._connection() as db:
+            db.execute(_REVOKE, (key, expires_at, issued_before))
+            self._purge(db, now)
+
+    def _purge(self, db: sqlite3.Connection, now: float) -> None:
+        # Lazily, from a write: expired entries answer nothing, they only
+        # take room.
+        if now < self._next_purge:
+            return
+        self._next_purge = now + self.purge_interval
+        db.execute("DELETE FROM jwt_revoked WHERE expires_at <= ?", (now,))
+        db.execute("DELETE FROM jwt_spent WHERE expires_at <= ?", (now,))
+
+    @contextlib.contextmanager
+    def _connection(self) -> t.Iterator[sqlite3.Connection]:
+        if self._pid != os.getpid():
+            self._forget_parent()
+        try:
+            db = self._pool.get_nowait()
+        except queue.Empty:
+            db = self._connect()
+        try:
+            yield db
+        finally:
+            self._pool.put(db)
+
+    def _forget_parent(self) -> None:
+        # A forked worker must not share the parent's connections; it
+        # leaves them open, as closing them would disturb the parent.
+        with self._lock:
+            self._pid = os.getpid()
+            self._connections = []
+            self._pool = queue.LifoQueue()
+
+    def _connect(self) -> sqlite3.Connection:
+        directory = os.path.dirname(self.path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        db = sqlite3.connect(
+            self.path,
+            timeout=self.timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            if not self._ready:
+                self._migrate(db)
+        except BaseException:
+            db.close()
+            raise
+        with self._lock:
+            self._connections.append(db)
+        return db
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} has token store schema version {version};"
+                f" this jwt_blueprint knows version {SCHEMA_VERSION} at most"
+            )
+        if version < SCHEMA_VERSION:
+            # Idempotent, so two processes creating it at once both succeed.
+            db.executescript(
+                f"BEGIN IMMEDIATE; {_SCHEMA}"
+                f" PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
+        self._ready = True
