@@ -363,7 +363,7 @@ def test_a_subclass_overrides_exactly_one_step():
     ("token_type", "description"),
     [
         ("refresh", "A refresh token is not accepted here"),
-        ("id", "A id token is not accepted here"),
+        ("id", "An id token is not accepted here"),
         (7, "Token type (type) must be a string"),
         (None, "Token type (type) must be a string"),
     ],
