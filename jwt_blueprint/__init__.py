@@ -11,6 +11,7 @@ from .exceptions import JWTError as JWTError
 from .extension import JWT as JWT
 from .globals import current_claims as current_claims
 from .globals import current_identity as current_identity
+from .globals import get_current_identity as get_current_identity
 from .globals import get_verified_token as get_verified_token
 from .strategy import JWTStrategy as JWTStrategy
 from .views import AuthView as AuthView
@@ -25,6 +26,7 @@ __all__ = [
     "VerifiedToken",
     "current_claims",
     "current_identity",
+    "get_current_identity",
     "get_verified_token",
     "jwt_required",
     "verify_jwt_in_request",

@@ -71,6 +71,18 @@ def get_token_schema() -> Schema | None:
     return schema
 
 
+def get_current_identity() -> t.Any:
+    """What the identity handler returned for this request's token; ``None``
+    outside a request that :func:`~jwt_blueprint.jwt_required` let through,
+    and in an optional view called without a token.
+
+    :data:`current_identity` is a proxy to this, and a proxy is never
+    ``None`` itself: test ``get_current_identity() is None``, not
+    ``current_identity is None``.
+    """
+    return _current_identity()
+
+
 def _current_identity() -> t.Any:
     # _kept(_ATTRIBUTE), inlined: views read this on every request.
     try:

@@ -13,6 +13,8 @@ from flask import Flask
 from jwt_blueprint import current_identity
 from jwt_blueprint import JWT
 from jwt_blueprint import jwt_required
+from servers import RedisServer
+from servers import require_redis_server
 
 SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 
@@ -102,3 +104,11 @@ def make_token(
     return jwt.encode(
         claims() if payload is None else payload, key, algorithm, headers=headers
     )
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> t.Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, for the whole run; it
+    fails in CI when missing, and skips loudly elsewhere."""
+    with RedisServer(require_redis_server()) as server:
+        yield server

@@ -39,6 +39,12 @@ class GuardedStore:
     def __repr__(self) -> str:
         return f"<GuardedStore {self.store!r}>"
 
+    def close(self) -> None:
+        """Close the store's connections, if it has any to close."""
+        close = getattr(self.store, "close", None)
+        if close is not None:
+            close()
+
     def _guard(self, method: t.Callable[..., R]) -> t.Callable[..., R]:
         def guarded(*args: t.Any) -> R:
             try:

@@ -22,7 +22,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         # key -> (expires_at, issued_before); issued_before only for subjects.
         self._entries: dict[tuple[str, str], tuple[float, float | None]] = {}
-        self._next_purge = time.time() + self.purge_interval
+        self._next_purge = 0.0
 
     def __repr__(self) -> str:
         return f"<MemoryStore {len(self._entries)} entries>"

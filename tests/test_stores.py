@@ -1,0 +1,601 @@
+"""Choosing a token store, what each keeps, and what happens when it fails:
+across app rebuilds, processes and a Redis restart."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+import typing as t
+import urllib.error
+import urllib.request
+
+import pytest
+from flask import Flask
+from flask import jsonify
+
+from conftest import auth_header
+from conftest import authenticate
+from conftest import identity
+from conftest import SECRET
+from jwt_blueprint import ConfigError
+from jwt_blueprint import JWT
+from jwt_blueprint import JWTBlueprint
+from jwt_blueprint import JWTStrategy
+from jwt_blueprint.stores import MemoryStore
+from jwt_blueprint.stores import open_store
+from jwt_blueprint.stores import SQLiteStore
+from jwt_blueprint.views import RefreshView
+from lifecycle_apps import lifecycle_app
+from servers import AppServer
+
+CREDENTIALS = {"username": "user1", "password": "abcxyz"}
+
+
+def login(client: t.Any) -> dict[str, str]:
+    response = client.post("/auth", json=CREDENTIALS)
+    assert response.status_code == 200, response.json
+    tokens: dict[str, str] = response.json
+    return tokens
+
+
+def rules(app: Flask) -> set[str]:
+    return {rule.rule for rule in app.url_map.iter_rules()} - {
+        "/static/<path:filename>"
+    }
+
+
+def close_store(app: Flask) -> None:
+    store = app.extensions["jwt_blueprint"].settings().store
+    if store is not None:
+        store.close()
+
+
+# -- configuration ---------------------------------------------------------------
+
+
+def test_off_by_default_nothing_changes(tmp_path):
+    app = lifecycle_app({"JWT_REFRESH_ENABLED": False}, str(tmp_path))
+    assert rules(app) == {"/auth", "/protected", "/password", "/optional"}
+    assert app.extensions["jwt_blueprint"].settings().store is None
+    client = app.test_client()
+    assert set(login(client)) == {"access_token"}
+    assert client.post("/auth/revoke").status_code == 404
+    with app.app_context(), pytest.raises(RuntimeError, match="JWT_TOKEN_STORE"):
+        app.extensions["jwt"].revoke_all(1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_alone_adds_logout_but_not_refresh(tmp_path):
+    app = lifecycle_app(
+        {"JWT_REFRESH_ENABLED": False, "JWT_TOKEN_STORE": "memory://"}, str(tmp_path)
+    )
+    assert rules(app) == {
+        "/auth",
+        "/auth/revoke",
+        "/protected",
+        "/password",
+        "/optional",
+    }
+    client = app.test_client()
+    tokens = login(client)
+    assert set(tokens) == {"access_token"}
+    headers = auth_header(tokens["access_token"])
+    assert client.post("/auth/revoke", headers=headers).status_code == 204
+    assert client.get("/protected", headers=headers).status_code == 401
+
+
+def test_refresh_without_a_store_uses_sqlite_in_the_instance_folder(tmp_path):
+    instance = tmp_path / "instance"
+    app = lifecycle_app({}, str(instance))
+    assert rules(app) >= {"/auth", "/auth/refresh", "/auth/revoke"}
+    tokens = login(app.test_client())
+    response = app.test_client().post(
+        "/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert response.status_code == 200
+    assert (instance / "jwt_blueprint.sqlite3").is_file()
+    close_store(app)
+
+
+def test_endpoints_can_be_left_out(tmp_path):
+    app = lifecycle_app(
+        {
+            "JWT_TOKEN_STORE": "memory://",
+            "JWT_REFRESH_URL_RULE": None,
+            "JWT_REVOKE_URL_RULE": None,
+        },
+        str(tmp_path),
+    )
+    assert rules(app) == {"/auth", "/protected", "/password", "/optional"}
+    # Refresh tokens are still issued, for a view of the app's own.
+    assert set(login(app.test_client())) == {"access_token", "refresh_token"}
+
+
+def test_endpoints_can_move_and_be_renamed(tmp_path):
+    app = lifecycle_app(
+        {
+            "JWT_TOKEN_STORE": "memory://",
+            "JWT_REFRESH_URL_RULE": "/tokens/new",
+            "JWT_REFRESH_ENDPOINT": "renew",
+            "JWT_REVOKE_URL_RULE": "/logout",
+        },
+        str(tmp_path),
+    )
+    with app.test_request_context():
+        from flask import url_for
+
+        assert url_for("jwt.renew") == "/tokens/new"
+        assert url_for("jwt.jwt_revoke") == "/logout"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("JWT_TOKEN_STORE", 42, "must be None, a store URL"),
+        ("JWT_TOKEN_STORE", "ftp://host/x", "the scheme must be one of"),
+        ("JWT_TOKEN_STORE", "tokens.db", "the scheme must be one of"),
+        ("JWT_TOKEN_STORE", "memory://x", "takes nothing after"),
+        ("JWT_TOKEN_STORE", "sqlite://", "must be 'sqlite:///relative/path'"),
+        ("JWT_TOKEN_STORE", "sqlite:///", "must be 'sqlite:///relative/path'"),
+        ("JWT_TOKEN_STORE", "sqlite:///:memory:", "use 'memory://'"),
+        ("JWT_TOKEN_STORE", "sqlite:///a.db?mode=ro", "must be 'sqlite:///"),
+        ("JWT_TOKEN_STORE", object(), "must be None, a store URL"),
+        ("JWT_REFRESH_ENABLED", "yes", "must be True or False"),
+        ("JWT_REFRESH_ENABLED", None, "must be True or False"),
+        ("JWT_REFRESH_EXPIRATION_DELTA", 0, "must be from 1 to"),
+        ("JWT_REFRESH_EXPIRATION_DELTA", -60, "must be from 1 to"),
+        ("JWT_REFRESH_EXPIRATION_DELTA", "30d", "must be a datetime.timedelta"),
+        ("JWT_REFRESH_URL_RULE", "auth/refresh", "must be None or a path"),
+        ("JWT_REVOKE_URL_RULE", "/revoke/<id>", "must be a plain path"),
+        ("JWT_REVOKE_ENDPOINT", "a.b", "must not contain a dot"),
+    ],
+)
+def test_bad_lifecycle_config_fails_at_startup_naming_the_key(
+    tmp_path, key, value, message
+):
+    config = {"JWT_TOKEN_STORE": "memory://", key: value}
+    with pytest.raises(ConfigError, match=f"^{key}: .*{message}") as info:
+        lifecycle_app(config, str(tmp_path))
+    assert info.value.key == key
+
+
+def test_redis_urls_are_validated_by_redis_py(tmp_path):
+    with pytest.raises(ConfigError, match="^JWT_TOKEN_STORE: "):
+        lifecycle_app({"JWT_TOKEN_STORE": "redis://host:notaport/0"}, str(tmp_path))
+
+
+# -- stores of your own ------------------------------------------------------------
+
+
+class DictStore:
+    """A store of an app's own, on a dict: the protocol and nothing else."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.revoked: set[str] = set()
+        self.spent: set[str] = set()
+        self.subjects: dict[str, float] = {}
+
+    def spend(self, jti: str, expires_at: float) -> bool:
+        self.calls.append("spend")
+        fresh = jti not in self.spent
+        self.spent.add(jti)
+        return fresh
+
+    def revoke_token(self, jti: str, expires_at: float) -> None:
+        self.revoked.add(jti)
+
+    def revoke_family(self, family: str, expires_at: float) -> None:
+        self.revoked.add(family)
+
+    def revoke_subject(self, subject: str, issued_before: float, expires_at: float):
+        self.subjects[subject] = issued_before
+
+    def is_revoked(self, jti, family, subject, issued_at) -> bool:
+        self.calls.append("is_revoked")
+        if jti in self.revoked or family in self.revoked:
+            return True
+        since = self.subjects.get(subject)
+        return since is not None and (issued_at is None or issued_at <= since)
+
+
+def test_a_store_object_of_your_own(tmp_path):
+    store = DictStore()
+    app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
+    client = app.test_client()
+    tokens = login(client)
+    headers = auth_header(tokens["access_token"])
+    assert client.get("/protected", headers=headers).status_code == 200
+    assert store.calls == ["is_revoked"]
+    body = {"refresh_token": tokens["refresh_token"]}
+    assert client.post("/auth/refresh", json=body).status_code == 200
+    assert client.post("/auth/refresh", json=body).status_code == 401
+    assert client.get("/protected", headers=headers).status_code == 401
+
+
+class BrokenStore(DictStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken = True
+
+    def is_revoked(self, jti, family, subject, issued_at) -> bool:
+        if self.broken:
+            raise ConnectionError("the database is down")
+        return super().is_revoked(jti, family, subject, issued_at)
+
+    def spend(self, jti: str, expires_at: float) -> bool:
+        if self.broken:
+            raise ConnectionError("the database is down")
+        return super().spend(jti, expires_at)
+
+    def revoke_token(self, jti: str, expires_at: float) -> None:
+        if self.broken:
+            raise ConnectionError("the database is down")
+        super().revoke_token(jti, expires_at)
+
+
+def assert_unavailable(response: t.Any) -> None:
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json == {
+        "status_code": 503,
+        "error": "Service Unavailable",
+        "description": "The token store is unavailable; try again later",
+    }
+    assert "WWW-Authenticate" not in response.headers
+
+
+def test_a_failing_store_fails_closed_and_is_logged_once(tmp_path, caplog):
+    store = BrokenStore()
+    app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
+    client = app.test_client()
+    tokens = login(client)  # issuing needs no store
+    headers = auth_header(tokens["access_token"])
+    with caplog.at_level(logging.ERROR, logger="jwt_blueprint"):
+        for _ in range(3):
+            assert_unavailable(client.get("/protected", headers=headers))
+            assert_unavailable(client.get("/optional", headers=headers))
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert "refusing the requests that need it" in errors[0].getMessage()
+    assert errors[0].exc_info is not None
+    store.broken = False
+    with caplog.at_level(logging.WARNING, logger="jwt_blueprint"):
+        assert client.get("/protected", headers=headers).status_code == 200
+        assert client.get("/protected", headers=headers).status_code == 200
+    assert [r.getMessage() for r in caplog.records].count(
+        f"jwt_blueprint: the token store {store!r} answers again"
+    ) == 1
+
+
+def test_the_lifecycle_endpoints_fail_closed_too(tmp_path):
+    store = BrokenStore()
+    app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
+    client = app.test_client()
+    tokens = login(client)
+    body = {"refresh_token": tokens["refresh_token"]}
+    assert_unavailable(client.post("/auth/refresh", json=body))
+    assert_unavailable(
+        client.post("/auth/revoke", headers=auth_header(tokens["access_token"]))
+    )
+    store.broken = False
+    assert client.post("/auth/refresh", json=body).status_code == 200
+
+
+@pytest.mark.parametrize("delegates", [True, False])
+def test_a_revocation_handler_replaces_the_store_check(tmp_path, delegates):
+    jwt_obj = JWT(None, authenticate, identity)
+    seen: list[str] = []
+
+    @jwt_obj.revocation_handler
+    def is_revoked(claims):
+        seen.append(claims["jti"])
+        return jwt_obj.is_revoked(claims) if delegates else False
+
+    app = lifecycle_app({"JWT_TOKEN_STORE": "memory://"}, str(tmp_path))
+    strategy = app.extensions["jwt"]
+    strategy.handlers.revocation = jwt_obj.handlers.revocation
+    client = app.test_client()
+    token = login(client)["access_token"]
+    headers = auth_header(token)
+    assert client.post("/auth/revoke", headers=headers).status_code == 204
+    status = client.get("/protected", headers=headers).status_code
+    assert status == (401 if delegates else 200)
+    assert len(seen) == 2
+
+
+def test_an_encode_handler_that_skips_the_payload_step_needs_fixing(tmp_path):
+    jwt_obj = JWT(None, authenticate, identity)
+
+    @jwt_obj.jwt_encode_handler
+    def encode(user):
+        import jwt
+
+        now = int(time.time())
+        return jwt.encode(
+            {"identity": user.id, "iat": now, "nbf": now, "exp": now + 60}, SECRET
+        )
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(
+        SECRET_KEY=SECRET, JWT_TOKEN_STORE="memory://", PROPAGATE_EXCEPTIONS=True
+    )
+    jwt_obj.init_app(app)
+    with pytest.raises(RuntimeError, match="did not reach the token"):
+        app.test_client().post("/auth", json=CREDENTIALS)
+
+
+def test_an_auth_response_handler_gets_the_refresh_token(tmp_path):
+    jwt_obj = JWT(None, authenticate, identity)
+
+    @jwt_obj.auth_response_handler
+    def respond(access_token, user):
+        return jsonify(token=access_token, refresh=access_token.refresh_token)
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(
+        SECRET_KEY=SECRET, JWT_TOKEN_STORE="memory://", JWT_REFRESH_ENABLED=True
+    )
+    jwt_obj.init_app(app)
+    client = app.test_client()
+    first = client.post("/auth", json=CREDENTIALS).json
+    assert set(first) == {"token", "refresh"}
+    again = client.post("/auth/refresh", json={"refresh_token": first["refresh"]})
+    assert again.status_code == 200
+    assert set(again.json) == {"token", "refresh"}
+
+
+def test_views_can_be_swapped_by_endpoint_key(tmp_path):
+    class AuditedRefreshView(RefreshView):
+        seen: t.ClassVar[list[str]] = []
+
+        def post(self) -> t.Any:
+            self.seen.append("refresh")
+            return super().post()
+
+    strategy = JWTStrategy(authenticate, identity)
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(
+        SECRET_KEY=SECRET, JWT_TOKEN_STORE="memory://", JWT_REFRESH_ENABLED=True
+    )
+    app.register_blueprint(
+        JWTBlueprint(strategy, views={"refresh": AuditedRefreshView})
+    )
+    client = app.test_client()
+    tokens = login(client)
+    body = {"refresh_token": tokens["refresh_token"]}
+    assert client.post("/auth/refresh", json=body).status_code == 200
+    assert AuditedRefreshView.seen == ["refresh"]
+    with pytest.raises(ValueError, match="no endpoint 'logout'"):
+        JWTBlueprint(strategy, views={"logout": RefreshView})
+
+
+# -- SQLite ------------------------------------------------------------------------
+
+
+def test_sqlite_keeps_revocations_across_a_rebuilt_app(tmp_path):
+    url = f"sqlite:///{tmp_path / 'tokens.sqlite3'}"
+    first = lifecycle_app({"JWT_TOKEN_STORE": url}, str(tmp_path))
+    client = first.test_client()
+    tokens = login(client)
+    headers = auth_header(tokens["access_token"])
+    assert client.post("/auth/revoke", headers=headers).status_code == 204
+    close_store(first)
+
+    second = lifecycle_app({"JWT_TOKEN_STORE": url}, str(tmp_path))
+    client = second.test_client()
+    assert client.get("/protected", headers=headers).status_code == 401
+    body = {"refresh_token": tokens["refresh_token"]}
+    assert client.post("/auth/refresh", json=body).status_code == 401
+    close_store(second)
+
+
+def test_sqlite_relative_paths_are_under_the_instance_folder(tmp_path):
+    store = open_store("sqlite:///state/tokens.db", tmp_path)
+    assert isinstance(store, SQLiteStore)
+    assert store.path == str(tmp_path / "state" / "tokens.db")
+    absolute = open_store(f"sqlite:///{tmp_path}/x.db", "/elsewhere")
+    assert isinstance(absolute, SQLiteStore)
+    assert absolute.path == f"{tmp_path}/x.db"
+
+
+def test_sqlite_refuses_a_newer_schema(tmp_path, caplog):
+    path = tmp_path / "tokens.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    db.close()
+    store = SQLiteStore(path)
+    with pytest.raises(RuntimeError, match="schema version 99"):
+        store.is_revoked("jti", None, None, None)
+    store.close()
+    app = lifecycle_app({"JWT_TOKEN_STORE": f"sqlite:///{path}"}, str(tmp_path))
+    client = app.test_client()
+    tokens = login(client)
+    with caplog.at_level(logging.ERROR, logger="jwt_blueprint"):
+        response = client.get("/protected", headers=auth_header(tokens["access_token"]))
+    assert_unavailable(response)
+    close_store(app)
+
+
+def test_sqlite_purges_expired_entries(tmp_path):
+    store = SQLiteStore(tmp_path / "tokens.sqlite3")
+    store.purge_interval = 0
+    past, future = time.time() - 1, time.time() + 60
+    store.revoke_token("old", past)
+    store.revoke_token("new", future)
+    assert store.spend("old-refresh", past)
+    assert store.spend("new-refresh", future)
+    store.revoke_family("trigger", future)  # a write sweeps
+    with sqlite3.connect(store.path) as db:
+        keys = {key for (key,) in db.execute("SELECT key FROM jwt_revoked")}
+        spent = {jti for (jti,) in db.execute("SELECT jti FROM jwt_spent")}
+    db.close()
+    assert keys == {"j:new", "f:trigger"}
+    assert spent == {"new-refresh"}
+    # An expired mark no longer counts.
+    assert not store.is_revoked("old", None, None, None)
+    assert store.spend("old-refresh", future)
+    assert not store.spend("new-refresh", future)
+    store.close()
+
+
+class EagerMemoryStore(MemoryStore):
+    purge_interval = 0.0
+
+
+def test_memory_store_purges_expired_entries():
+    store = EagerMemoryStore()
+    store.revoke_token("old", time.time() - 1)
+    store.revoke_subject("1", time.time(), time.time() + 60)
+    store.revoke_subject("1", time.time() - 100, time.time() + 30)  # never narrows
+    assert repr(store) == "<MemoryStore 1 entries>"
+    assert store.is_revoked("x", None, "1", time.time() - 50)
+    assert not store.is_revoked("old", None, None, None)
+
+
+def post_json(url: str, body: dict[str, t.Any], token: str | None = None) -> int:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/json",
+            **(auth_header(token) if token else {}),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status: int = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+        error.close()
+    return status
+
+
+def login_over_http(base: str) -> dict[str, str]:
+    request = urllib.request.Request(
+        f"{base}/auth",
+        data=json.dumps(CREDENTIALS).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        tokens: dict[str, str] = json.load(response)
+    return tokens
+
+
+def get_status(url: str, token: str) -> int:
+    request = urllib.request.Request(url, headers=auth_header(token))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status: int = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+        error.close()
+    return status
+
+
+def concurrent_refreshes(servers: list[AppServer], refresh_token: str) -> list[int]:
+    statuses: list[int] = []
+    barrier = threading.Barrier(16)
+
+    def attempt(base: str) -> None:
+        barrier.wait()
+        statuses.append(
+            post_json(f"{base}/auth/refresh", {"refresh_token": refresh_token})
+        )
+
+    threads = [
+        threading.Thread(target=attempt, args=(servers[i % len(servers)].url,))
+        for i in range(16)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
+def test_two_processes_on_one_sqlite_file_spend_a_token_once(tmp_path):
+    env = {"JWT_TOKEN_STORE": f"sqlite:///{tmp_path / 'shared.sqlite3'}"}
+    with (
+        AppServer("lifecycle_apps:served_app", env) as one,
+        AppServer("lifecycle_apps:served_app", env) as two,
+    ):
+        tokens = login_over_http(one.url)
+        assert (
+            concurrent_refreshes([one, two], tokens["refresh_token"])
+            == [200] + [401] * 15
+        )
+        # Logout through one is seen by the other.
+        fresh = login_over_http(two.url)
+        assert post_json(f"{one.url}/auth/revoke", {}, fresh["access_token"]) == 204
+        assert get_status(f"{two.url}/protected", fresh["access_token"]) == 401
+
+
+# -- Redis -------------------------------------------------------------------------
+
+
+def test_two_processes_sharing_redis(redis_server):
+    redis_server.flushall()
+    env = {"JWT_TOKEN_STORE": redis_server.url}
+    with (
+        AppServer("lifecycle_apps:served_app", env) as one,
+        AppServer("lifecycle_apps:served_app", env) as two,
+    ):
+        tokens = login_over_http(one.url)
+        assert get_status(f"{two.url}/protected", tokens["access_token"]) == 200
+        assert post_json(f"{one.url}/auth/revoke", {}, tokens["access_token"]) == 204
+        assert get_status(f"{two.url}/protected", tokens["access_token"]) == 401
+        again = login_over_http(two.url)
+        assert (
+            concurrent_refreshes([one, two], again["refresh_token"])
+            == [200] + [401] * 15
+        )
+
+
+def test_redis_keys_expire_with_their_tokens(redis_server, tmp_path):
+    redis_server.flushall()
+    app = lifecycle_app({"JWT_TOKEN_STORE": redis_server.url}, str(tmp_path))
+    client = app.test_client()
+    tokens = login(client)
+    body = {"refresh_token": tokens["refresh_token"]}
+    assert client.post("/auth/refresh", json=body).status_code == 200
+    assert client.post("/auth/refresh", json=body).status_code == 401
+    with app.app_context():
+        app.extensions["jwt"].revoke_all(1)
+    raw = redis_server.client()
+    keys = raw.keys("jwt_blueprint:*")
+    assert {key.split(b":")[1] for key in keys} == {b"spent", b"revoked"}
+    assert len(keys) == 3  # the spent token, its family, the subject
+    for key in keys:
+        assert 0 < raw.pttl(key) <= (30 * 86400 + 400) * 1000
+    raw.close()
+    close_store(app)
+
+
+def test_redis_down_fails_closed_and_recovers(redis_server, tmp_path, caplog):
+    redis_server.flushall()
+    app = lifecycle_app({"JWT_TOKEN_STORE": redis_server.url}, str(tmp_path))
+    client = app.test_client()
+    tokens = login(client)
+    headers = auth_header(tokens["access_token"])
+    assert client.get("/protected", headers=headers).status_code == 200
+    redis_server.stop()
+    try:
+        with caplog.at_level(logging.ERROR, logger="jwt_blueprint"):
+            assert_unavailable(client.get("/protected", headers=headers))
+            assert_unavailable(
+                client.post(
+                    "/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+                )
+            )
+            assert_unavailable(client.post("/auth/revoke", headers=headers))
+        assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1
+    finally:
+        redis_server.start()
+    assert client.get("/protected", headers=headers).status_code == 200
+    body = {"refresh_token": tokens["refresh_token"]}
+    assert client.post("/auth/refresh", json=body).status_code == 200
+    close_store(app)
