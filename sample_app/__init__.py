@@ -1,5 +1,6 @@
 """The seed's minimal application, made real: users in SQLite, hashed
-passwords, and a secret generated on first run.
+passwords, a secret generated on first run, and refresh tokens and logout
+on the embedded SQLite token store.
 
 Run it with ``make run``, or by hand::
 
@@ -63,6 +64,10 @@ def create_app(
         app.config["SECRET_KEY"] = load_or_create_secret_key(
             Path(app.instance_path) / "secret_key"
         )
+
+    # Refresh and logout, on the embedded default store: a SQLite file in
+    # the instance folder.
+    app.config.setdefault("JWT_REFRESH_ENABLED", True)
 
     db.init_app(app)
     cli.init_app(app)

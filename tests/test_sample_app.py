@@ -120,7 +120,9 @@ def test_every_login_checks_one_hash(
     ],
 )
 def test_token_identity(client: FlaskClient, identity: t.Any, status: int):
-    token = make_token(claims(identity=identity), key=SECRET)
+    token = make_token(
+        claims(identity=identity, jti="sample-token-id-0123"), key=SECRET
+    )
     response = client.get("/protected", headers=auth_header(token))
     assert response.status_code == status
 
@@ -128,7 +130,9 @@ def test_token_identity(client: FlaskClient, identity: t.Any, status: int):
 @pytest.mark.parametrize("identity", [2**63, -(2**63) - 1, 2**64, 10**100])
 def test_token_identity_out_of_sqlite_range(client: FlaskClient, identity: int):
     # SQLite integers are 64-bit: no user can have such an id.
-    token = make_token(claims(identity=identity), key=SECRET)
+    token = make_token(
+        claims(identity=identity, jti="sample-token-id-0123"), key=SECRET
+    )
     response = client.get("/protected", headers=auth_header(token))
     assert response.status_code == 401
     assert response.json == {
@@ -306,3 +310,22 @@ def test_config_from_the_instance_folder(tmp_path: Path):
     assert app.config["SECRET_KEY"] == SECRET
     assert app.config["DATABASE"] == str(database)
     assert not (instance / "secret_key").exists()
+
+
+def test_refresh_and_logout_on_the_embedded_store(app, client, tmp_path):
+    response = client.post("/auth", json={"username": "user1", "password": "abcxyz"})
+    assert response.status_code == 200
+    tokens = response.json
+    assert set(tokens) == {"access_token", "refresh_token"}
+    refreshed = client.post(
+        "/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert refreshed.status_code == 200
+    assert (tmp_path / "instance" / "jwt_blueprint.sqlite3").is_file()
+    headers = auth_header(refreshed.json["access_token"])
+    assert client.get("/protected", headers=headers).status_code == 200
+    body = {"refresh_token": refreshed.json["refresh_token"]}
+    assert client.post("/auth/revoke", headers=headers, json=body).status_code == 204
+    assert client.get("/protected", headers=headers).status_code == 401
+    assert client.post("/auth/refresh", json=body).status_code == 401
+    app.extensions["jwt_blueprint"].settings().store.close()

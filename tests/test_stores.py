@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+import sys
 import threading
 import time
 import typing as t
@@ -599,3 +601,42 @@ def test_redis_down_fails_closed_and_recovers(redis_server, tmp_path, caplog):
     body = {"refresh_token": tokens["refresh_token"]}
     assert client.post("/auth/refresh", json=body).status_code == 200
     close_store(app)
+
+
+def test_redis_needs_redis_py(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "jwt_blueprint.stores.redis", None)
+    with pytest.raises(ConfigError, match=r"needs redis-py: pip install"):
+        lifecycle_app({"JWT_TOKEN_STORE": "redis://127.0.0.1:1/0"}, str(tmp_path))
+
+
+def test_the_redis_store_class_is_importable_from_stores():
+    from jwt_blueprint import stores
+    from jwt_blueprint.stores.redis import RedisStore
+
+    assert stores.RedisStore is RedisStore
+    with pytest.raises(AttributeError):
+        stores.NoSuchStore  # noqa: B018
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fork with threads
+def test_a_forked_worker_opens_its_own_sqlite_connections(tmp_path):
+    store = SQLiteStore(tmp_path / "tokens.sqlite3")
+    store.revoke_token("before-fork", time.time() + 60)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer through the pipe, and exit at once
+        try:
+            answers = (
+                store.is_revoked("before-fork", None, None, None),
+                store.spend("in-child", time.time() + 60),
+            )
+            os.write(write, json.dumps(answers).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        answers = json.load(pipe)
+    os.waitpid(pid, 0)
+    assert answers == [True, True]
+    assert not store.spend("in-child", time.time() + 60)
+    store.close()

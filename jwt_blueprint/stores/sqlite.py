@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 import typing as t
+import weakref
 
 from .base import refused_since
 
@@ -55,6 +56,11 @@ WHERE key IN (?, ?, ?) AND expires_at > ?
 JTI, FAMILY, SUBJECT = "j:", "f:", "s:"
 
 
+def _close_all(connections: list[sqlite3.Connection]) -> None:
+    while connections:
+        connections.pop().close()
+
+
 class SQLiteStore:
     """A :class:`~jwt_blueprint.stores.TokenStore` in an SQLite database file.
 
@@ -77,6 +83,9 @@ class SQLiteStore:
         self._lock = threading.Lock()
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._connections: list[sqlite3.Connection] = []
+        # A store dropped without close() (an app rebuilt in tests) still
+        # closes its connections.
+        weakref.finalize(self, _close_all, self._connections)
         self._pid = os.getpid()
         self._ready = False
         self._next_purge = 0.0
@@ -123,10 +132,8 @@ class SQLiteStore:
     def close(self) -> None:
         """Close every connection; the next call opens new ones."""
         with self._lock:
-            connections, self._connections = self._connections, []
             self._pool = queue.LifoQueue()
-        for connection in connections:
-            connection.close()
+            _close_all(self._connections)
 
     def _revoke(self, key: str, expires_at: float, issued_before: float | None) -> None:
         now = time.time()
@@ -161,7 +168,7 @@ class SQLiteStore:
         # leaves them open, as closing them would disturb the parent.
         with self._lock:
             self._pid = os.getpid()
-            self._connections = []
+            self._connections.clear()
             self._pool = queue.LifoQueue()
 
     def _connect(self) -> sqlite3.Connection:
