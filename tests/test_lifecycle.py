@@ -476,3 +476,48 @@ def test_changing_another_key_keeps_what_was_revoked(app, client):
     client.post("/auth/revoke", headers=auth_header(tokens["access_token"]))
     app.config["JWT_DEFAULT_REALM"] = "Elsewhere"
     assert_refused(get(client, tokens["access_token"]))
+
+
+def signed_refresh_token(**overrides: t.Any) -> str:
+    now = int(time.time())
+    payload = {
+        "identity": 1,
+        "sub": "1",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": "forged-but-signed-0123456789",
+        "type": "refresh",
+        "fam": "family-0123456789abcdef",
+    }
+    payload.update(overrides)
+    return make_token({k: v for k, v in payload.items() if v is not None})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "description"),
+    [
+        ({"fam": None}, 'Token is missing the "fam" claim'),
+        ({"fam": 7}, 'Token is missing the "fam" claim'),
+        ({"jti": None}, 'Token is missing the "jti" claim'),
+        ({"type": ["refresh"]}, "Token type (type) must be a string"),
+        ({"type": "Refresh"}, "A Refresh token is not accepted here"),
+        ({"identity": 99, "sub": "99"}, None),
+    ],
+)
+def test_refresh_tokens_missing_what_rotation_needs_are_refused(
+    client, overrides, description
+):
+    response = refresh(client, signed_refresh_token(**overrides))
+    assert response.status_code == 401
+    if description is None:
+        assert response.json["description"] == "User does not exist"
+    else:
+        assert_refused(response, description)
+
+
+def test_a_well_formed_refresh_token_of_ours_rotates(client):
+    # The checks above refuse what is missing, not what is unfamiliar.
+    response = refresh(client, signed_refresh_token())
+    assert response.status_code == 200
+    assert claims_of(response.json["refresh_token"])["fam"] == "family-0123456789abcdef"
