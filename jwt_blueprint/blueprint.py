@@ -165,8 +165,9 @@ class JWTBlueprint(Blueprint):
         settings = jwt_state.settings()
         app.extensions[EXTENSION_KEY] = self.strategy
         app.extensions[STATE_KEY] = jwt_state
+        taken: dict[str, str] = {}
         for endpoint in self.endpoints:
-            self._add_endpoint(state, endpoint, settings, jwt_state)
+            self._add_endpoint(state, endpoint, settings, jwt_state, taken)
         self._answer_other_methods(app)
 
     def _add_endpoint(
@@ -175,12 +176,19 @@ class JWTBlueprint(Blueprint):
         endpoint: Endpoint,
         settings: Settings,
         jwt_state: JWTState,
+        taken: dict[str, str],
     ) -> None:
         if not endpoint.enabled(settings):
             return
         rule = url_rule(state.app.config, endpoint.rule_key)
         if rule is None:
             return
+        if rule in taken:
+            # Both would match; werkzeug would serve the first, silently.
+            raise ConfigError(
+                endpoint.rule_key, f"{rule!r} is already {taken[rule]}'s URL rule"
+            )
+        taken[rule] = endpoint.rule_key
         name = endpoint_name(state.app.config, endpoint.name_key)
         view = self.views[endpoint.key].make_view(name, self.strategy, settings)
         try:

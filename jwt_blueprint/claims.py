@@ -30,6 +30,9 @@ REFRESH_TYP = "refresh+jwt"
 TYPE_CLAIM = "type"
 FRESH_CLAIM = "fresh"
 FAMILY_CLAIM = "fam"
+#: Claims only the strategy writes: a payload handler's or a caller's are
+#: dropped.
+RESERVED_CLAIMS = (TYPE_CLAIM, FRESH_CLAIM, FAMILY_CLAIM)
 
 
 def identity_id_of(identity: t.Any) -> t.Any:

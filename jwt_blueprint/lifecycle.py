@@ -34,6 +34,7 @@ from .tokens import AccessToken
 from .typing import Claims
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from .claims import VerifiedToken
     from .config import Settings
     from .stores import GuardedStore
 
@@ -98,8 +99,8 @@ class TokenLifecycle(VerificationPipeline):
 
     def refresh(self, refresh_token: str) -> AccessToken:
         """Spend ``refresh_token`` and return a new access token (not fresh)
-        with a new refresh token of the same family, as the refresh endpoint
-        does.
+        with a new refresh token of the same family: :meth:`verify_token`
+        then :meth:`rotate`, as the refresh endpoint does.
 
         :raises RevokedTokenError: if it was spent before: the whole family
             is revoked, the thief's tokens and the victim's alike.
@@ -108,10 +109,22 @@ class TokenLifecycle(VerificationPipeline):
         :raises StoreUnavailableError: if the store does not answer.
         """
         settings = get_state().settings()
-        store = require_store(settings)
         verified = self.verify_token(
             refresh_token, JSON, settings, REFRESH_REQUIREMENTS
         )
+        return self.rotate(verified)
+
+    def rotate(self, verified: VerifiedToken) -> AccessToken:
+        """Spend the verified refresh token, atomically, and issue the next
+        pair of its family; a token spent before revokes the family instead.
+
+        :param verified: a refresh token that passed :meth:`verify_token`
+            with :data:`~jwt_blueprint.pipeline.REFRESH_REQUIREMENTS`.
+        :raises RevokedTokenError: if it was spent before.
+        :raises StoreUnavailableError: if the store does not answer.
+        """
+        settings = get_state().settings()
+        store = require_store(settings)
         claims = verified.claims
         family = claims.get(FAMILY_CLAIM)
         if not isinstance(family, str):

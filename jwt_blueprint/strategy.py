@@ -36,6 +36,7 @@ from .claims import FRESH_CLAIM
 from .claims import identity_id_of
 from .claims import REFRESH
 from .claims import REFRESH_TYP
+from .claims import RESERVED_CLAIMS
 from .claims import TYPE_CLAIM
 from .exceptions import JWTError
 from .globals import get_realm
@@ -84,6 +85,8 @@ class _Stamp:
         if self.expires_delta is not None:
             # As Flask-JWT and PyJWT computed it: whole seconds, truncated.
             payload["exp"] = math.floor(time.time() + self.expires_delta)
+        for claim in RESERVED_CLAIMS:
+            payload.pop(claim, None)
         payload.update(self.lifecycle)
         if "jti" not in payload:
             # Every token can be revoked, whatever the payload handler wrote.

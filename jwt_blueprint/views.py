@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import typing as t
 
+from flask import current_app
 from flask.typing import ResponseReturnValue
 from flask.typing import RouteCallable
 from flask.views import MethodView
@@ -19,6 +20,8 @@ from .exceptions import ConfigError
 from .exceptions import InvalidCredentialsError
 from .globals import set_token_schema
 from .handlers import resolve
+from .locations import JSON
+from .pipeline import REFRESH_REQUIREMENTS
 from .schemas import CredentialsSchema
 from .schemas import RefreshSchema
 from .schemas import RevokeSchema
@@ -214,7 +217,7 @@ class RefreshView(TokenView):
     and a new refresh token; the one presented is spent.
 
     Served at ``JWT_REFRESH_URL_RULE`` when ``JWT_REFRESH_ENABLED``. The
-    response is the login's, dumped with ``identity`` ``None``.
+    response is the login's, for the identity the refresh token is of.
     """
 
     #: Loads and validates the request body.
@@ -227,8 +230,12 @@ class RefreshView(TokenView):
     def post(self) -> ResponseReturnValue:
         data = read_json(self.max_body_size)
         body = load(self._refresh_schema, data, "Invalid refresh request")
-        access_token = self.strategy.refresh(body["refresh_token"])
-        return self.make_response(access_token, None)
+        settings = get_state().settings()
+        verified = self.strategy.verify_token(
+            body["refresh_token"], JSON, settings, REFRESH_REQUIREMENTS
+        )
+        access_token = self.strategy.rotate(verified)
+        return self.make_response(access_token, verified.identity)
 
 
 class RevokeView(EndpointView):
@@ -259,4 +266,6 @@ class RevokeView(EndpointView):
             body = load(self._revoke_schema, data, "Invalid revoke request")
             refresh_token = body.get("refresh_token")
         self.strategy.revoke(verified.claims, refresh_token)
-        return "", 204
+        response = current_app.response_class(status=204)
+        del response.headers["Content-Type"]  # there is no content
+        return response

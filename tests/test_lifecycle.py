@@ -264,6 +264,7 @@ def test_logout_revokes_the_access_token_and_its_login(client):
     response = client.post("/auth/revoke", headers=auth_header(tokens["access_token"]))
     assert response.status_code == 204
     assert response.data == b""
+    assert "Content-Type" not in response.headers
     assert_refused(get(client, tokens["access_token"]))
     # Its login's refresh token goes with it.
     assert_refused(refresh(client, tokens["refresh_token"]))
@@ -521,3 +522,52 @@ def test_a_well_formed_refresh_token_of_ours_rotates(client):
     response = refresh(client, signed_refresh_token())
     assert response.status_code == 200
     assert claims_of(response.json["refresh_token"])["fam"] == "family-0123456789abcdef"
+
+
+def test_the_lifecycle_claims_are_the_strategys_own(app, client):
+    with app.app_context():
+        token = app.extensions["jwt"].create_access_token(
+            USERID_TABLE[1],
+            claims={"fam": "someone-elses-family", "type": "refresh", "fresh": 1},
+            fresh=False,
+        )
+    claims = claims_of(token)
+    assert "fam" not in claims
+    assert claims["type"] == "access"
+    assert claims["fresh"] is False
+    # So logging out with it revokes nobody else's login.
+    other = login(client)
+    assert client.post("/auth/revoke", headers=auth_header(token)).status_code == 204
+    assert get(client, other["access_token"]).status_code == 200
+
+
+def test_a_token_schema_with_identity_fields_serves_the_refresh_endpoint_too(
+    tmp_path,
+):
+    from marshmallow import fields
+
+    from conftest import authenticate
+    from conftest import identity
+    from jwt_blueprint import JWTBlueprint
+    from jwt_blueprint import JWTStrategy
+    from jwt_blueprint.schemas import TokenSchema
+    from jwt_blueprint.views import RefreshView
+
+    class UserTokenSchema(TokenSchema):
+        username = fields.Function(lambda tokens: tokens["identity"].username)
+
+    class UserRefreshView(RefreshView):
+        token_schema = UserTokenSchema
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(
+        SECRET_KEY=SECRET, JWT_TOKEN_STORE="memory://", JWT_REFRESH_ENABLED=True
+    )
+    strategy = JWTStrategy(authenticate, identity)
+    app.register_blueprint(JWTBlueprint(strategy, views={"refresh": UserRefreshView}))
+    client = app.test_client()
+    tokens = login(client)
+    response = refresh(client, tokens["refresh_token"])
+    assert response.status_code == 200
+    assert set(response.json) == {"access_token", "refresh_token", "username"}
+    assert response.json["username"] == "user1"

@@ -335,7 +335,9 @@ def test_an_auth_response_handler_gets_the_refresh_token(tmp_path):
 
     @jwt_obj.auth_response_handler
     def respond(access_token, user):
-        return jsonify(token=access_token, refresh=access_token.refresh_token)
+        return jsonify(
+            token=access_token, refresh=access_token.refresh_token, who=user.username
+        )
 
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(
@@ -344,10 +346,12 @@ def test_an_auth_response_handler_gets_the_refresh_token(tmp_path):
     jwt_obj.init_app(app)
     client = app.test_client()
     first = client.post("/auth", json=CREDENTIALS).json
-    assert set(first) == {"token", "refresh"}
+    assert set(first) == {"token", "refresh", "who"}
     again = client.post("/auth/refresh", json={"refresh_token": first["refresh"]})
     assert again.status_code == 200
-    assert set(again.json) == {"token", "refresh"}
+    # The refresh token's identity, as at the login.
+    assert set(again.json) == {"token", "refresh", "who"}
+    assert again.json["who"] == "user1"
 
 
 def test_views_can_be_swapped_by_endpoint_key(tmp_path):
@@ -639,4 +643,20 @@ def test_a_forked_worker_opens_its_own_sqlite_connections(tmp_path):
     os.waitpid(pid, 0)
     assert answers == [True, True]
     assert not store.spend("in-child", time.time() + 60)
+    store.close()
+
+
+def test_two_endpoints_cannot_share_a_url_rule(tmp_path):
+    config = {"JWT_TOKEN_STORE": "memory://", "JWT_REFRESH_URL_RULE": "/auth"}
+    with pytest.raises(
+        ConfigError,
+        match="^JWT_REFRESH_URL_RULE: '/auth' is already JWT_AUTH_URL_RULE's URL rule",
+    ):
+        lifecycle_app(config, str(tmp_path))
+
+
+def test_the_sqlite_file_is_the_owners_only(tmp_path):
+    store = SQLiteStore(tmp_path / "tokens.sqlite3")
+    store.revoke_token("jti", time.time() + 60)
+    assert (tmp_path / "tokens.sqlite3").stat().st_mode & 0o777 == 0o600
     store.close()

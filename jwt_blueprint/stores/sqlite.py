@@ -175,6 +175,9 @@ class SQLiteStore:
         directory = os.path.dirname(self.path)
         if directory:
             os.makedirs(directory, exist_ok=True)
+        # Owner only, like an instance folder's other files; SQLite gives its
+        # -wal and -shm files the database file's mode.
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         db = sqlite3.connect(
             self.path,
             timeout=self.timeout,
