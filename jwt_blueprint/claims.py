@@ -30,9 +30,13 @@ REFRESH_TYP = "refresh+jwt"
 TYPE_CLAIM = "type"
 FRESH_CLAIM = "fresh"
 FAMILY_CLAIM = "fam"
-#: Claims only the strategy writes: a payload handler's or a caller's are
-#: dropped.
-RESERVED_CLAIMS = (TYPE_CLAIM, FRESH_CLAIM, FAMILY_CLAIM)
+#: When the login a token descends from happened (as in OpenID Connect),
+#: to the microsecond: what :meth:`~jwt_blueprint.JWTStrategy.revoke_all`
+#: compares, so that a refresh cannot carry a login past it.
+AUTH_TIME_CLAIM = "auth_time"
+#: Claims only the strategy writes, with a token store: a payload
+#: handler's or a caller's are dropped.
+RESERVED_CLAIMS = (TYPE_CLAIM, FRESH_CLAIM, FAMILY_CLAIM, AUTH_TIME_CLAIM)
 
 
 def identity_id_of(identity: t.Any) -> t.Any:
@@ -63,7 +67,8 @@ def revocation_keys(
     claims: Mapping[str, t.Any],
 ) -> tuple[str, str | None, str | None, float | None]:
     """What a store looks a token up by: ``(jti, family, subject,
-    issued_at)``.
+    issued_at)``, ``issued_at`` being the time of its login (``auth_time``,
+    else ``iat``).
 
     :raises MissingClaimError: if the token has no ``jti``: with a store,
         a token that cannot be revoked is not accepted.
@@ -72,7 +77,7 @@ def revocation_keys(
     if jti is None:
         raise MissingClaimError("jti")
     family = claims.get(FAMILY_CLAIM)
-    issued_at = claims.get("iat")
+    issued_at = claims.get(AUTH_TIME_CLAIM, claims.get("iat"))
     if isinstance(issued_at, bool) or not isinstance(issued_at, (int, float)):
         issued_at = None  # counts as issued before any revocation
     return (

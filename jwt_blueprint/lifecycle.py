@@ -3,25 +3,24 @@ and revoking every token of an identity. Mixed into
 :class:`~jwt_blueprint.JWTStrategy`; the state lives in its token store.
 
 A login starts a *family*: the access token and the refresh token it gets
-carry the same ``fam`` claim, and so does every token a refresh descends
-from them. Refreshing spends the refresh token presented, atomically, and
-issues a new pair in the same family, the refresh token expiring at the
-family's first deadline. Presenting a spent refresh token again means that
-two parties hold it (RFC 9700 section 4.14.2): the whole family is revoked.
+carry the same ``fam`` claim and the login's ``auth_time``, and so does
+every token a refresh descends from them. The store records which refresh
+token is the family's current one. Refreshing issues the next pair, then
+moves the family to it, atomically, if the token presented is the current
+one. Presenting a refresh token that is no longer current means that two
+parties hold it (RFC 9700 section 4.14.2): the whole family is revoked.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import typing as t
 from collections.abc import Mapping
 
 from .claims import FAMILY_CLAIM
-from .claims import identity_id_of
-from .claims import REFRESH
 from .claims import subject_of
-from .claims import TYPE_CLAIM
 from .exceptions import ExpiredTokenError
 from .exceptions import InvalidTokenError
 from .exceptions import MissingClaimError
@@ -54,29 +53,33 @@ def require_store(settings: Settings) -> GuardedStore:
     return settings.store
 
 
-def _expiry(claims: Mapping[str, t.Any], settings: Settings) -> float:
-    """Until when a store must remember ``claims``'s token: its ``exp``
-    plus the leeway, or, without ``exp``, the longest configured lifetime."""
-    leeway = settings.codec.leeway
-    exp = claims.get("exp")
-    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
-        return float(exp) + leeway
-    return time.time() + _longest_lifetime(settings)
-
-
-def _longest_lifetime(settings: Settings) -> float:
+def longest_lifetime(settings: Settings) -> float:
+    """The longest a token issued here lives, in seconds: how long a
+    revocation must be kept to outlive what it refuses."""
     return (
         max(settings.expiration_delta, settings.refresh_expiration_delta)
         + settings.codec.leeway
     )
 
 
-def _family_expiry(claims: Mapping[str, t.Any], settings: Settings) -> float:
-    """Until when a family stays revoked: until its last refresh token has
-    expired, and the last access token minted from it too."""
-    deadline = time.time() + settings.refresh_expiration_delta
-    if claims.get(TYPE_CLAIM) == REFRESH:
-        deadline = max(deadline, _expiry(claims, settings))
+def token_expiry(claims: Mapping[str, t.Any], settings: Settings) -> float:
+    """Until when a store must remember ``claims``'s token: its ``exp``
+    plus the leeway, or, without a usable ``exp``, the longest lifetime."""
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
+        try:
+            expiry = float(exp) + settings.codec.leeway
+        except OverflowError:  # an integer beyond any float
+            expiry = math.inf
+        if math.isfinite(expiry):
+            return expiry
+    return time.time() + longest_lifetime(settings)
+
+
+def family_expiry(deadline: float, settings: Settings) -> float:
+    """Until when a family must be remembered: its refresh tokens expire at
+    ``deadline``, and the last access token minted from one of them a
+    lifetime later."""
     return deadline + settings.expiration_delta + settings.codec.leeway
 
 
@@ -93,9 +96,10 @@ class TokenLifecycle(VerificationPipeline):
             identity: t.Any,
             family: str,
             deadline: float,
+            auth_time: float,
             fresh: bool,
             settings: Settings,
-        ) -> AccessToken: ...
+        ) -> tuple[AccessToken, str]: ...
 
     def refresh(self, refresh_token: str) -> AccessToken:
         """Spend ``refresh_token`` and return a new access token (not fresh)
@@ -115,8 +119,14 @@ class TokenLifecycle(VerificationPipeline):
         return self.rotate(verified)
 
     def rotate(self, verified: VerifiedToken) -> AccessToken:
-        """Spend the verified refresh token, atomically, and issue the next
-        pair of its family; a token spent before revokes the family instead.
+        """Issue the next pair of the verified refresh token's family, and
+        make it the family's current one if the token is; if it is not (it
+        was spent before), revoke the family instead.
+
+        The pair is issued first, so that nothing can fail between spending
+        the token and answering (but the response itself). The new refresh
+        token expires with the family, never later; the login's
+        ``auth_time`` carries over.
 
         :param verified: a refresh token that passed :meth:`verify_token`
             with :data:`~jwt_blueprint.pipeline.REFRESH_REQUIREMENTS`.
@@ -130,15 +140,20 @@ class TokenLifecycle(VerificationPipeline):
         if not isinstance(family, str):
             raise MissingClaimError(FAMILY_CLAIM)
         deadline = claims["exp"]
-        if not store.spend(str(claims["jti"]), _expiry(claims, settings)):
-            store.revoke_family(family, _family_expiry(claims, settings))
+        auth_time = claims.get("auth_time", claims["iat"])
+        access, next_jti = self._issue_pair(
+            verified.identity, family, deadline, auth_time, False, settings
+        )
+        expiry = family_expiry(token_expiry(claims, settings), settings)
+        if not store.rotate(family, str(claims["jti"]), next_jti, expiry):
+            store.revoke_family(family, expiry)
             logger.warning(
                 "jwt_blueprint: a spent refresh token of %r was presented"
                 " again; every token of its login is revoked",
                 subject_of(claims),
             )
             raise RevokedTokenError()
-        return self._issue_pair(verified.identity, family, deadline, False, settings)
+        return access
 
     def revoke(
         self, claims: Mapping[str, t.Any], refresh_token: str | None = None
@@ -161,13 +176,16 @@ class TokenLifecycle(VerificationPipeline):
         jti = claims.get("jti")
         if jti is None:
             raise MissingClaimError("jti")
-        store.revoke_token(str(jti), _expiry(claims, settings))
+        store.revoke_token(str(jti), token_expiry(claims, settings))
         for revoked in (claims, refresh_claims):
             if revoked is None:
                 continue
             family = revoked.get(FAMILY_CLAIM)
             if isinstance(family, str):
-                store.revoke_family(family, _family_expiry(revoked, settings))
+                # A family lives until its login's deadline, at most a
+                # refresh lifetime from now.
+                deadline = time.time() + settings.refresh_expiration_delta
+                store.revoke_family(family, family_expiry(deadline, settings))
 
     def _refresh_claims(
         self, refresh_token: str, claims: Mapping[str, t.Any], settings: Settings
@@ -179,27 +197,35 @@ class TokenLifecycle(VerificationPipeline):
         except ExpiredTokenError:
             return None
         self.check_token_type(refresh_claims, REFRESH_REQUIREMENTS)
-        if subject_of(refresh_claims) != subject_of(claims):
+        subject = subject_of(refresh_claims)
+        if subject is None or subject != subject_of(claims):
             raise InvalidTokenError("The refresh token belongs to another identity")
         return refresh_claims
 
     def revoke_all(self, identity: t.Any) -> None:
-        """Refuse every token of ``identity`` issued up to now, access and
-        refresh alike; logins from now on work. For a password change or a
-        compromised account.
+        """Refuse every token of ``identity`` from a login up to now, access
+        and refresh alike, and every token refreshed from one; logins from
+        now on work. For a password change or a compromised account.
 
         :param identity: the identity object, whose tokens' subject the
             payload handler decides, or its id (what the tokens' ``sub``, or
             else ``identity``, claim holds).
+        :raises TypeError: if the payload handler's claims name no subject
+            (neither ``sub`` nor ``identity``): there would be nothing to
+            match the tokens by.
         :raises StoreUnavailableError: if the store does not answer.
         """
         settings = get_state().settings()
         store = require_store(settings)
         if isinstance(identity, (str, int)) and not isinstance(identity, bool):
-            subject = str(identity)
+            subject: str | None = str(identity)
         else:
-            subject = subject_of(self.build_payload(identity)) or str(
-                identity_id_of(identity)
+            subject = subject_of(self.build_payload(identity))
+        if subject is None:
+            raise TypeError(
+                "revoke_all matches tokens by their 'sub' (else 'identity')"
+                " claim, and the payload handler writes neither; pass the id"
+                f" of {type(identity).__name__!r} as the tokens hold it"
             )
         now = time.time()
-        store.revoke_subject(subject, now, now + _longest_lifetime(settings))
+        store.revoke_subject(subject, now, now + longest_lifetime(settings))

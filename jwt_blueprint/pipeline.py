@@ -9,8 +9,8 @@ method that a subclass of :class:`~jwt_blueprint.JWTStrategy` can override:
    signature and the registered claims;
 3. :meth:`~VerificationPipeline.check_token_type`: an allow-list of token
    types, and freshness where the view asks for it;
-4. :meth:`~VerificationPipeline.check_revocation`: the revocation handler,
-   by default the token store;
+4. :meth:`~VerificationPipeline.check_revocation`: the token store, then
+   the revocation handler;
 5. :meth:`~VerificationPipeline.check_claims`: claims the app relies on;
 6. :meth:`~VerificationPipeline.load_identity`: the identity handler.
 
@@ -18,7 +18,8 @@ Steps 2 to 6 are :meth:`~VerificationPipeline.verify_token`, which the
 refresh endpoint runs on the token in its body.
 
 A handler replaces exactly the default of its own step (the strategy's
-default method, which a subclass can override too). Every step raises a
+default method, which a subclass can override too), but for the revocation
+handler, which adds to the store's check. Every step raises a
 :class:`~jwt_blueprint.JWTError`, and nothing is kept on the request unless
 all of them pass. What a view asks of its token is a :class:`Requirements`.
 """
@@ -238,19 +239,21 @@ class VerificationPipeline:
                 raise InvalidTokenError("Token type (type) must be a string")
             article = "An" if kind[:1].lower() in "aeiou" else "A"
             raise WrongTokenTypeError(f"{article} {kind} token is not accepted here")
-        if requirements.fresh and claims.get(FRESH_CLAIM) is not True:
+        # Only a refresh writes "fresh": false; a token without the claim
+        # was minted by a login (or before there were refresh tokens).
+        if requirements.fresh and claims.get(FRESH_CLAIM, True) is not True:
             raise FreshTokenRequiredError()
 
     def check_revocation(self, claims: Claims, settings: Settings) -> None:
-        """Refuse a revoked token: runs the revocation handler, else
-        :meth:`is_revoked`.
+        """Refuse a revoked token: :meth:`is_revoked` (the token store),
+        then the revocation handler, which adds its own reasons and cannot
+        take the store's away.
 
         :raises RevokedTokenError: if it was revoked.
         """
+        revoked = self.is_revoked(claims, settings)
         handler = self.handlers.revocation
-        if handler is None:
-            revoked = self.is_revoked(claims, settings)
-        else:
+        if not revoked and handler is not None:
             revoked = resolve(handler(claims))
         if revoked:
             raise RevokedTokenError()
@@ -317,7 +320,8 @@ class VerificationPipeline:
         return (settings or get_state().settings()).codec.decode(token)
 
     def is_revoked(self, claims: Claims, settings: Settings | None = None) -> bool:
-        """The default revocation handler: ask the token store
+        """The store's revocation check, which every token passes before the
+        revocation handler: ask the token store
         (``JWT_TOKEN_STORE``), in one round trip, whether the token, its
         login or all of its identity's tokens were revoked. Without a store,
         no token is revoked.

@@ -31,6 +31,7 @@ from flask.typing import ResponseReturnValue
 
 from . import typing as ht
 from .claims import ACCESS
+from .claims import AUTH_TIME_CLAIM
 from .claims import FAMILY_CLAIM
 from .claims import FRESH_CLAIM
 from .claims import identity_id_of
@@ -44,6 +45,8 @@ from .globals import get_token_schema
 from .handlers import HandlerAttribute
 from .handlers import Handlers
 from .handlers import resolve
+from .lifecycle import family_expiry
+from .lifecycle import longest_lifetime
 from .lifecycle import TokenLifecycle
 from .schemas import ErrorSchema
 from .schemas import TokenSchema
@@ -67,14 +70,14 @@ class _Stamp:
     expires_delta: float | None
     #: Claims added by the caller, or replaced.
     claims: Mapping[str, t.Any] | None
-    #: The lifecycle claims: ``type``, ``fresh``, ``fam``, a refresh token's
-    #: ``exp``. They win over the caller's and the handler's.
-    lifecycle: dict[str, t.Any]
+    #: The lifecycle claims (``type``, ``fresh``, ``fam``, ``auth_time``, a
+    #: refresh token's ``exp`` and ``jti``), which win over the caller's and
+    #: the handler's; ``None`` when there are none to write.
+    lifecycle: dict[str, t.Any] | None = None
     #: JOSE headers to add: a refresh token's ``typ``.
-    headers: Claims | None
-    #: Whether the token cannot be issued without them: the caller asked
-    #: for something, or a store will look the token up.
-    required: bool
+    headers: Claims | None = None
+    #: Whether the token cannot be issued without them.
+    required: bool = False
     #: Whether the payload step applied them.
     applied: bool = False
 
@@ -85,12 +88,13 @@ class _Stamp:
         if self.expires_delta is not None:
             # As Flask-JWT and PyJWT computed it: whole seconds, truncated.
             payload["exp"] = math.floor(time.time() + self.expires_delta)
-        for claim in RESERVED_CLAIMS:
-            payload.pop(claim, None)
-        payload.update(self.lifecycle)
-        if "jti" not in payload:
-            # Every token can be revoked, whatever the payload handler wrote.
-            payload["jti"] = new_token_id()
+        if self.lifecycle is not None:
+            for claim in RESERVED_CLAIMS:
+                payload.pop(claim, None)
+            payload.update(self.lifecycle)
+            if "jti" not in payload:
+                # Every token can be revoked, whatever the handler wrote.
+                payload["jti"] = new_token_id()
         self.applied = True
         return payload
 
@@ -233,10 +237,7 @@ class JWTStrategy(TokenLifecycle):
 
         ``identity`` is the identity's ``id`` attribute or ``["id"]`` key;
         ``sub`` is the same value as a string (RFC 7519 section 4.1.2). The
-        times are whole seconds, truncated as Flask-JWT and PyJWT did, but
-        for ``iat`` when a token store is configured: it keeps microseconds
-        there, so that :meth:`revoke_all` refuses every token issued before
-        it and none issued after, even within the same second.
+        times are whole seconds, truncated as Flask-JWT and PyJWT did.
         """
         settings = get_state().settings()
         identity_id = identity_id_of(identity)
@@ -244,7 +245,7 @@ class JWTStrategy(TokenLifecycle):
         return {
             "identity": identity_id,
             "sub": str(identity_id),
-            "iat": math.floor(now) if settings.store is None else round(now, 6),
+            "iat": math.floor(now),
             "nbf": math.floor(now + settings.not_before_delta),
             "exp": math.floor(now + settings.expiration_delta),
             "jti": secrets.token_urlsafe(16),
@@ -312,57 +313,96 @@ class JWTStrategy(TokenLifecycle):
                 raise TypeError("pass expires_delta or an 'exp' claim, not both")
             expires_delta = _seconds(expires_delta)
         settings = get_state().settings()
-        lifecycle = {TYPE_CLAIM: ACCESS, FRESH_CLAIM: bool(fresh)}
-        required = expires_delta is not None or bool(claims)
-        return self._issue(
-            identity, _Stamp(expires_delta, claims, lifecycle, None, required), settings
+        lifecycle: dict[str, t.Any] | None = None
+        if settings.store is not None:
+            if expires_delta is not None and expires_delta > longest_lifetime(settings):
+                raise ValueError(
+                    "with a token store, expires_delta cannot exceed the longest"
+                    " of JWT_EXPIRATION_DELTA and JWT_REFRESH_EXPIRATION_DELTA:"
+                    " revocations are kept that long"
+                )
+            lifecycle = {
+                TYPE_CLAIM: ACCESS,
+                FRESH_CLAIM: bool(fresh),
+                AUTH_TIME_CLAIM: time.time(),
+            }
+        elif not fresh:
+            # Without a store, a token without the claim counts as fresh.
+            lifecycle = {FRESH_CLAIM: False}
+        stamp = _Stamp(
+            expires_delta,
+            claims,
+            lifecycle,
+            required=expires_delta is not None or bool(claims) or bool(lifecycle),
         )
+        return self._issue(identity, stamp, settings)
 
     def create_tokens(self, identity: t.Any) -> AccessToken:
         """What ``POST /auth`` issues for ``identity``: a fresh access token
         and, with ``JWT_REFRESH_ENABLED``, a refresh token of a new login
-        family, as the access token's :attr:`~AccessToken.refresh_token`.
+        family, recorded in the store, as the access token's
+        :attr:`~AccessToken.refresh_token`.
+
+        :raises StoreUnavailableError: if the store does not answer.
         """
         settings = get_state().settings()
-        if not settings.refresh_enabled:
+        if not settings.refresh_enabled or settings.store is None:
             return self.create_access_token(identity)
         family = new_token_id()
         deadline = math.floor(time.time() + settings.refresh_expiration_delta)
-        return self._issue_pair(identity, family, deadline, True, settings)
+        access, refresh_jti = self._issue_pair(
+            identity, family, deadline, time.time(), True, settings
+        )
+        settings.store.start_family(
+            family, refresh_jti, family_expiry(deadline, settings)
+        )
+        return access
 
     def _issue_pair(
         self,
         identity: t.Any,
         family: str,
         deadline: float,
+        auth_time: float,
         fresh: bool,
         settings: Settings,
-    ) -> AccessToken:
-        # An access token and a refresh token of ``family``; the refresh
-        # token expires at the family's deadline, never later.
+    ) -> tuple[AccessToken, str]:
+        """An access token and a refresh token of ``family``, the refresh
+        token expiring at the family's ``deadline``; and its ``jti``."""
         access = self._issue(
             identity,
             _Stamp(
                 None,
                 None,
-                {TYPE_CLAIM: ACCESS, FRESH_CLAIM: fresh, FAMILY_CLAIM: family},
-                None,
-                True,
+                {
+                    TYPE_CLAIM: ACCESS,
+                    FRESH_CLAIM: fresh,
+                    FAMILY_CLAIM: family,
+                    AUTH_TIME_CLAIM: auth_time,
+                },
+                required=True,
             ),
             settings,
         )
+        refresh_jti = new_token_id()
         access.refresh_token = self._issue(
             identity,
             _Stamp(
                 None,
                 None,
-                {TYPE_CLAIM: REFRESH, FAMILY_CLAIM: family, "exp": deadline},
+                {
+                    TYPE_CLAIM: REFRESH,
+                    FAMILY_CLAIM: family,
+                    AUTH_TIME_CLAIM: auth_time,
+                    "exp": deadline,
+                    "jti": refresh_jti,
+                },
                 {"typ": REFRESH_TYP},
-                True,
+                required=True,
             ),
             settings,
         )
-        return access
+        return access, refresh_jti
 
     def _issue(self, identity: t.Any, stamp: _Stamp, settings: Settings) -> AccessToken:
         if settings.store is not None:

@@ -18,6 +18,7 @@ from .config import Settings
 from .decorators import verify_jwt_in_request
 from .exceptions import ConfigError
 from .exceptions import InvalidCredentialsError
+from .exceptions import StoreUnavailableError
 from .globals import set_token_schema
 from .handlers import resolve
 from .locations import JSON
@@ -38,6 +39,13 @@ def overrides(cls: type[t.Any], base: type[t.Any], name: str) -> bool:
     request; what runs at request time never depends on it.
     """
     return bool(getattr(cls, name) is not getattr(base, name))
+
+
+def _require_store(settings: Settings) -> None:
+    # The endpoint was registered with a store that the config, changed
+    # since, no longer names: refuse, as when the store is down.
+    if settings.store is None:
+        raise StoreUnavailableError()
 
 
 class EndpointView(MethodView):
@@ -228,9 +236,10 @@ class RefreshView(TokenView):
         self._refresh_schema = self.refresh_schema()
 
     def post(self) -> ResponseReturnValue:
+        settings = get_state().settings()
+        _require_store(settings)
         data = read_json(self.max_body_size)
         body = load(self._refresh_schema, data, "Invalid refresh request")
-        settings = get_state().settings()
         verified = self.strategy.verify_token(
             body["refresh_token"], JSON, settings, REFRESH_REQUIREMENTS
         )
@@ -259,6 +268,7 @@ class RevokeView(EndpointView):
         self._revoke_schema = self.revoke_schema()
 
     def post(self) -> ResponseReturnValue:
+        _require_store(get_state().settings())
         verified = verify_jwt_in_request()
         data = read_json(self.max_body_size, optional=True)
         refresh_token = None

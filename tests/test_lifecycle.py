@@ -517,11 +517,9 @@ def test_refresh_tokens_missing_what_rotation_needs_are_refused(
         assert_refused(response, description)
 
 
-def test_a_well_formed_refresh_token_of_ours_rotates(client):
-    # The checks above refuse what is missing, not what is unfamiliar.
-    response = refresh(client, signed_refresh_token())
-    assert response.status_code == 200
-    assert claims_of(response.json["refresh_token"])["fam"] == "family-0123456789abcdef"
+def test_a_signed_refresh_token_of_a_login_the_store_never_saw_is_refused(client):
+    # Signed with the key, well formed: but no login started its family.
+    assert_refused(refresh(client, signed_refresh_token()))
 
 
 def test_the_lifecycle_claims_are_the_strategys_own(app, client):
@@ -571,3 +569,100 @@ def test_a_token_schema_with_identity_fields_serves_the_refresh_endpoint_too(
     assert response.status_code == 200
     assert set(response.json) == {"access_token", "refresh_token", "username"}
     assert response.json["username"] == "user1"
+
+
+def test_a_refresh_that_fails_before_answering_can_be_retried(app):
+    # The pair is issued before the old token is spent: a failure while
+    # issuing (a payload handler's database, say) leaves it current.
+    strategy = app.extensions["jwt"]
+    failures: list[Exception] = []
+    default_payload = strategy.make_payload
+
+    @strategy.jwt_payload_handler
+    def payload(user):
+        if failures:
+            raise failures.pop()
+        return default_payload(user)
+
+    client = app.test_client()
+    tokens = login(client)
+    failures.append(RuntimeError("the roles database is down"))
+    assert refresh(client, tokens["refresh_token"]).status_code == 500
+    assert refresh(client, tokens["refresh_token"]).status_code == 200
+
+
+def test_a_refresh_racing_revoke_all_cannot_outlive_it(app):
+    # revoke_all lands between the refresh's revocation check and its
+    # rotation: the pair it issues still carries the login's auth_time.
+    strategy = app.extensions["jwt"]
+    client = app.test_client()
+    tokens = login(client)
+    default_identity = strategy.handlers.identity
+
+    @strategy.identity_handler
+    def identity_then_revoke_all(payload):
+        user = default_identity(payload)
+        if payload.get("type") == "refresh":
+            strategy.revoke_all(user)
+        return user
+
+    response = refresh(client, tokens["refresh_token"])
+    assert response.status_code == 200
+    strategy.handlers.identity = default_identity
+    assert_refused(get(client, response.json["access_token"]))
+    assert_refused(refresh(client, response.json["refresh_token"]))
+    assert (
+        claims_of(response.json["access_token"])["auth_time"]
+        == (claims_of(tokens["access_token"])["auth_time"])
+    )
+
+
+def test_revoke_all_needs_a_subject_to_match(tmp_path):
+    app = lifecycle_app({"JWT_TOKEN_STORE": "memory://"}, str(tmp_path))
+    strategy = app.extensions["jwt"]
+
+    @strategy.jwt_payload_handler
+    def payload(user):
+        now = int(time.time())
+        return {"uid": user.id, "iat": now, "nbf": now, "exp": now + 60}
+
+    strategy.identity_handler(lambda payload: USERID_TABLE.get(payload["uid"]))
+    with app.app_context(), pytest.raises(TypeError, match="writes neither"):
+        strategy.revoke_all(USERID_TABLE[1])
+    # Logging out with a refresh token is refused when neither names who.
+    client = app.test_client()
+    first, second = login(client), login(client)
+    response = client.post(
+        "/auth/revoke",
+        headers=auth_header(first["access_token"]),
+        json={"refresh_token": second["refresh_token"]},
+    )
+    assert_refused(response, "The refresh token belongs to another identity")
+
+
+def test_with_a_store_lifetimes_are_capped_at_the_longest_configured(app):
+    with app.app_context():
+        strategy = app.extensions["jwt"]
+        assert strategy.create_access_token(USERID_TABLE[1], expires_delta=86400)
+        with pytest.raises(ValueError, match="cannot exceed the longest"):
+            strategy.create_access_token(USERID_TABLE[1], expires_delta=40 * 86400)
+
+
+def test_endpoints_whose_store_was_configured_away_refuse(app, client):
+    tokens = login(client)
+    app.config["JWT_REFRESH_ENABLED"] = False
+    app.config["JWT_TOKEN_STORE"] = None
+    response = refresh(client, tokens["refresh_token"])
+    assert response.status_code == 503
+    response = client.post("/auth/revoke", headers=auth_header(tokens["access_token"]))
+    assert response.status_code == 503
+
+
+def test_exp_beyond_any_float_is_kept_for_the_longest_lifetime(app):
+    from jwt_blueprint.lifecycle import longest_lifetime
+    from jwt_blueprint.lifecycle import token_expiry
+
+    with app.app_context():
+        settings = app.extensions["jwt_blueprint"].settings()
+        expiry = token_expiry({"exp": 10**400}, settings)
+    assert expiry == pytest.approx(time.time() + longest_lifetime(settings), abs=5)

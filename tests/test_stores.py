@@ -26,6 +26,7 @@ from jwt_blueprint import ConfigError
 from jwt_blueprint import JWT
 from jwt_blueprint import JWTBlueprint
 from jwt_blueprint import JWTStrategy
+from jwt_blueprint.stores import GuardedStore
 from jwt_blueprint.stores import MemoryStore
 from jwt_blueprint.stores import open_store
 from jwt_blueprint.stores import SQLiteStore
@@ -178,14 +179,19 @@ class DictStore:
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.revoked: set[str] = set()
-        self.spent: set[str] = set()
+        self.current: dict[str, str] = {}
         self.subjects: dict[str, float] = {}
 
-    def spend(self, jti: str, expires_at: float) -> bool:
-        self.calls.append("spend")
-        fresh = jti not in self.spent
-        self.spent.add(jti)
-        return fresh
+    def start_family(self, family: str, refresh_jti: str, expires_at: float) -> None:
+        self.calls.append("start_family")
+        self.current[family] = refresh_jti
+
+    def rotate(self, family, refresh_jti, next_jti, expires_at) -> bool:
+        self.calls.append("rotate")
+        if self.current.get(family) not in (refresh_jti, next_jti):
+            return False
+        self.current[family] = next_jti
+        return True
 
     def revoke_token(self, jti: str, expires_at: float) -> None:
         self.revoked.add(jti)
@@ -211,7 +217,7 @@ def test_a_store_object_of_your_own(tmp_path):
     tokens = login(client)
     headers = auth_header(tokens["access_token"])
     assert client.get("/protected", headers=headers).status_code == 200
-    assert store.calls == ["is_revoked"]
+    assert store.calls == ["start_family", "is_revoked"]
     body = {"refresh_token": tokens["refresh_token"]}
     assert client.post("/auth/refresh", json=body).status_code == 200
     assert client.post("/auth/refresh", json=body).status_code == 401
@@ -219,24 +225,34 @@ def test_a_store_object_of_your_own(tmp_path):
 
 
 class BrokenStore(DictStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.broken = True
+    """Fails every call while :attr:`broken`."""
 
-    def is_revoked(self, jti, family, subject, issued_at) -> bool:
+    broken = False
+
+    def _check(self) -> None:
         if self.broken:
             raise ConnectionError("the database is down")
-        return super().is_revoked(jti, family, subject, issued_at)
 
-    def spend(self, jti: str, expires_at: float) -> bool:
-        if self.broken:
-            raise ConnectionError("the database is down")
-        return super().spend(jti, expires_at)
+    def start_family(self, family: str, refresh_jti: str, expires_at: float) -> None:
+        self._check()
+        super().start_family(family, refresh_jti, expires_at)
+
+    def rotate(self, family, refresh_jti, next_jti, expires_at) -> bool:
+        self._check()
+        return super().rotate(family, refresh_jti, next_jti, expires_at)
 
     def revoke_token(self, jti: str, expires_at: float) -> None:
-        if self.broken:
-            raise ConnectionError("the database is down")
+        self._check()
         super().revoke_token(jti, expires_at)
+
+    def is_revoked(self, jti, family, subject, issued_at) -> bool:
+        self._check()
+        return super().is_revoked(jti, family, subject, issued_at)
+
+
+@pytest.fixture
+def no_cooldown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(GuardedStore, "cooldown", 0.0)
 
 
 def assert_unavailable(response: t.Any) -> None:
@@ -250,12 +266,14 @@ def assert_unavailable(response: t.Any) -> None:
     assert "WWW-Authenticate" not in response.headers
 
 
-def test_a_failing_store_fails_closed_and_is_logged_once(tmp_path, caplog):
+def test_a_failing_store_fails_closed_and_is_logged_once(tmp_path, caplog, no_cooldown):
     store = BrokenStore()
     app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
     client = app.test_client()
-    tokens = login(client)  # issuing needs no store
+    tokens = login(client)
     headers = auth_header(tokens["access_token"])
+    store.broken = True
+    assert_unavailable(client.post("/auth", json=CREDENTIALS))
     with caplog.at_level(logging.ERROR, logger="jwt_blueprint"):
         for _ in range(3):
             assert_unavailable(client.get("/protected", headers=headers))
@@ -273,12 +291,13 @@ def test_a_failing_store_fails_closed_and_is_logged_once(tmp_path, caplog):
     ) == 1
 
 
-def test_the_lifecycle_endpoints_fail_closed_too(tmp_path):
+def test_the_lifecycle_endpoints_fail_closed_too(tmp_path, no_cooldown):
     store = BrokenStore()
     app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
     client = app.test_client()
     tokens = login(client)
     body = {"refresh_token": tokens["refresh_token"]}
+    store.broken = True
     assert_unavailable(client.post("/auth/refresh", json=body))
     assert_unavailable(
         client.post("/auth/revoke", headers=auth_header(tokens["access_token"]))
@@ -287,26 +306,28 @@ def test_the_lifecycle_endpoints_fail_closed_too(tmp_path):
     assert client.post("/auth/refresh", json=body).status_code == 200
 
 
-@pytest.mark.parametrize("delegates", [True, False])
-def test_a_revocation_handler_replaces_the_store_check(tmp_path, delegates):
-    jwt_obj = JWT(None, authenticate, identity)
+@pytest.mark.parametrize("handler_says", [True, False])
+def test_a_revocation_handler_adds_to_the_store_check(tmp_path, handler_says):
     seen: list[str] = []
-
-    @jwt_obj.revocation_handler
-    def is_revoked(claims):
-        seen.append(claims["jti"])
-        return jwt_obj.is_revoked(claims) if delegates else False
-
     app = lifecycle_app({"JWT_TOKEN_STORE": "memory://"}, str(tmp_path))
     strategy = app.extensions["jwt"]
-    strategy.handlers.revocation = jwt_obj.handlers.revocation
+
+    @strategy.revocation_handler
+    def is_revoked(claims):
+        seen.append(claims["jti"])
+        return handler_says
+
     client = app.test_client()
-    token = login(client)["access_token"]
-    headers = auth_header(token)
-    assert client.post("/auth/revoke", headers=headers).status_code == 204
-    status = client.get("/protected", headers=headers).status_code
-    assert status == (401 if delegates else 200)
-    assert len(seen) == 2
+    first = auth_header(login(client)["access_token"])
+    second = auth_header(login(client)["access_token"])
+    status = client.get("/protected", headers=first).status_code
+    assert status == (401 if handler_says else 200)
+    assert len(seen) == 1
+    # The store refuses what it revoked, whatever the handler says.
+    if not handler_says:
+        assert client.post("/auth/revoke", headers=second).status_code == 204
+        assert client.get("/protected", headers=second).status_code == 401
+        assert len(seen) == 2  # not asked about a token the store refused
 
 
 def test_an_encode_handler_that_skips_the_payload_step_needs_fixing(tmp_path):
@@ -417,7 +438,10 @@ def test_sqlite_refuses_a_newer_schema(tmp_path, caplog):
     with pytest.raises(RuntimeError, match="schema version 99"):
         store.is_revoked("jti", None, None, None)
     store.close()
-    app = lifecycle_app({"JWT_TOKEN_STORE": f"sqlite:///{path}"}, str(tmp_path))
+    app = lifecycle_app(
+        {"JWT_TOKEN_STORE": f"sqlite:///{path}", "JWT_REFRESH_ENABLED": False},
+        str(tmp_path),
+    )
     client = app.test_client()
     tokens = login(client)
     with caplog.at_level(logging.ERROR, logger="jwt_blueprint"):
@@ -432,20 +456,40 @@ def test_sqlite_purges_expired_entries(tmp_path):
     past, future = time.time() - 1, time.time() + 60
     store.revoke_token("old", past)
     store.revoke_token("new", future)
-    assert store.spend("old-refresh", past)
-    assert store.spend("new-refresh", future)
+    store.start_family("old-login", "r1", past)
+    store.start_family("new-login", "r1", future)
     store.revoke_family("trigger", future)  # a write sweeps
     with sqlite3.connect(store.path) as db:
         keys = {key for (key,) in db.execute("SELECT key FROM jwt_revoked")}
-        spent = {jti for (jti,) in db.execute("SELECT jti FROM jwt_spent")}
+        families = {f for (f,) in db.execute("SELECT family FROM jwt_families")}
     db.close()
     assert keys == {"j:new", "f:trigger"}
-    assert spent == {"new-refresh"}
-    # An expired mark no longer counts.
+    assert families == {"new-login"}
+    # An expired entry no longer counts.
     assert not store.is_revoked("old", None, None, None)
-    assert store.spend("old-refresh", future)
-    assert not store.spend("new-refresh", future)
+    assert not store.rotate("old-login", "r1", "r2", future)
+    assert store.rotate("new-login", "r1", "r2", future)
     store.close()
+
+
+def test_rotation_is_idempotent_for_its_own_retry_only(tmp_path, redis_server):
+    redis_server.flushall()
+    stores = [
+        MemoryStore(),
+        SQLiteStore(tmp_path / "tokens.sqlite3"),
+        open_store(redis_server.url),
+    ]
+    future = time.time() + 60
+    for store in stores:
+        store.start_family("login", "r1", future)
+        assert store.rotate("login", "r1", "r2", future)
+        # A client library retrying the same call after a lost reply.
+        assert store.rotate("login", "r1", "r2", future)
+        # Anyone else presenting r1 again.
+        assert not store.rotate("login", "r1", "r3", future)
+        assert store.rotate("login", "r2", "r3", future)
+        assert not store.rotate("unknown", "r1", "r2", future)
+        getattr(store, "close", lambda: None)()
 
 
 class EagerMemoryStore(MemoryStore):
@@ -573,15 +617,19 @@ def test_redis_keys_expire_with_their_tokens(redis_server, tmp_path):
         app.extensions["jwt"].revoke_all(1)
     raw = redis_server.client()
     keys = raw.keys("jwt_blueprint:*")
-    assert {key.split(b":")[1] for key in keys} == {b"spent", b"revoked"}
-    assert len(keys) == 3  # the spent token, its family, the subject
+    assert {key.split(b":")[1] for key in keys} == {b"family", b"revoked"}
+    # The login's current refresh token, its revoked family, the subject.
+    assert len(keys) == 3
     for key in keys:
         assert 0 < raw.pttl(key) <= (30 * 86400 + 400) * 1000
     raw.close()
     close_store(app)
 
 
-def test_redis_down_fails_closed_and_recovers(redis_server, tmp_path, caplog):
+def test_redis_down_fails_closed_and_recovers(
+    redis_server, tmp_path, caplog, monkeypatch
+):
+    monkeypatch.setattr(GuardedStore, "cooldown", 0.2)
     redis_server.flushall()
     app = lifecycle_app({"JWT_TOKEN_STORE": redis_server.url}, str(tmp_path))
     client = app.test_client()
@@ -601,8 +649,17 @@ def test_redis_down_fails_closed_and_recovers(redis_server, tmp_path, caplog):
         assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1
     finally:
         redis_server.start()
+    # Refused at once until the cooldown is over; then the store is asked.
+    assert_unavailable(client.get("/protected", headers=headers))
+    time.sleep(0.25)
     assert client.get("/protected", headers=headers).status_code == 200
+    # This server keeps nothing across a restart: the login's record is
+    # gone, so its refresh token is refused (closed, not open), and a new
+    # login works.
     body = {"refresh_token": tokens["refresh_token"]}
+    assert client.post("/auth/refresh", json=body).status_code == 401
+    again = login(client)
+    body = {"refresh_token": again["refresh_token"]}
     assert client.post("/auth/refresh", json=body).status_code == 200
     close_store(app)
 
@@ -626,13 +683,14 @@ def test_the_redis_store_class_is_importable_from_stores():
 def test_a_forked_worker_opens_its_own_sqlite_connections(tmp_path):
     store = SQLiteStore(tmp_path / "tokens.sqlite3")
     store.revoke_token("before-fork", time.time() + 60)
+    store.start_family("login", "r1", time.time() + 60)
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: answer through the pipe, and exit at once
         try:
             answers = (
                 store.is_revoked("before-fork", None, None, None),
-                store.spend("in-child", time.time() + 60),
+                store.rotate("login", "r1", "r2", time.time() + 60),
             )
             os.write(write, json.dumps(answers).encode())
         finally:
@@ -642,7 +700,7 @@ def test_a_forked_worker_opens_its_own_sqlite_connections(tmp_path):
         answers = json.load(pipe)
     os.waitpid(pid, 0)
     assert answers == [True, True]
-    assert not store.spend("in-child", time.time() + 60)
+    assert not store.rotate("login", "r1", "r3", time.time() + 60)
     store.close()
 
 
@@ -660,3 +718,25 @@ def test_the_sqlite_file_is_the_owners_only(tmp_path):
     store.revoke_token("jti", time.time() + 60)
     assert (tmp_path / "tokens.sqlite3").stat().st_mode & 0o777 == 0o600
     store.close()
+
+
+def test_without_a_store_fresh_means_not_made_by_a_refresh(tmp_path):
+    from conftest import USERID_TABLE
+
+    app = lifecycle_app({"JWT_REFRESH_ENABLED": False}, str(tmp_path))
+    client = app.test_client()
+    token = login(client)["access_token"]
+    assert client.post("/password", headers=auth_header(token)).status_code == 200
+    with app.app_context():
+        stale = app.extensions["jwt"].create_access_token(USERID_TABLE[1], fresh=False)
+    response = client.post("/password", headers=auth_header(stale))
+    assert response.status_code == 401
+    assert response.json["description"] == "Fresh token required"
+
+
+def test_a_star_import_of_the_stores_needs_no_redis_py(monkeypatch):
+    monkeypatch.setitem(sys.modules, "jwt_blueprint.stores.redis", None)
+    namespace: dict[str, t.Any] = {}
+    exec("from jwt_blueprint.stores import *", namespace)
+    assert "SQLiteStore" in namespace
+    assert "RedisStore" not in namespace

@@ -18,7 +18,8 @@ from .sqlite import SQLiteStore as SQLiteStore
 if t.TYPE_CHECKING:  # pragma: no cover
     from .redis import RedisStore as RedisStore
 
-__all__ = ["GuardedStore", "MemoryStore", "RedisStore", "SQLiteStore", "TokenStore"]
+# Not RedisStore: a star import must work without redis-py.
+__all__ = ["GuardedStore", "MemoryStore", "SQLiteStore", "TokenStore"]
 
 #: The URL schemes :func:`open_store` knows.
 SCHEMES = ("memory", "sqlite", "redis", "rediss", "unix")

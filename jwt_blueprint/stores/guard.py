@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import typing as t
 
 from ..exceptions import StoreUnavailableError
@@ -19,18 +20,25 @@ class GuardedStore:
 
     Whatever the store raises (a lost connection, a locked database, a bug in
     a store of your own) becomes :class:`StoreUnavailableError`, so a request
-    that needs the store is refused, never let through. The first failure of
-    an outage is logged with its traceback, and the recovery once; the
-    requests in between are not logged again.
+    that needs the store is refused, never let through. For
+    :attr:`cooldown` seconds after a failure, requests are refused at once,
+    without waiting on a store that may be hanging; then one is tried again.
+    The first failure of an outage is logged with its traceback, and the
+    recovery once; the requests in between are not logged again.
 
     :param store: the store to guard.
     """
 
+    #: Seconds during which a failed store is not asked again.
+    cooldown = 1.0
+
     def __init__(self, store: TokenStore) -> None:
         self.store = store
         self._failing = False
+        self._retry_at = 0.0
         self._lock = threading.Lock()
-        self.spend = self._guard(store.spend)
+        self.start_family = self._guard(store.start_family)
+        self.rotate = self._guard(store.rotate)
         self.revoke_token = self._guard(store.revoke_token)
         self.revoke_family = self._guard(store.revoke_family)
         self.revoke_subject = self._guard(store.revoke_subject)
@@ -47,6 +55,8 @@ class GuardedStore:
 
     def _guard(self, method: t.Callable[..., R]) -> t.Callable[..., R]:
         def guarded(*args: t.Any) -> R:
+            if self._failing and time.monotonic() < self._retry_at:
+                raise StoreUnavailableError()
             try:
                 result = method(*args)
             except Exception as exc:
@@ -63,6 +73,7 @@ class GuardedStore:
     def _failed(self, exc: Exception) -> None:
         with self._lock:
             first, self._failing = not self._failing, True
+            self._retry_at = time.monotonic() + self.cooldown
         if first:
             logger.error(
                 "jwt_blueprint: the token store %r failed; refusing the"

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+import typing as t
 
 from .base import refused_since
+
+K = t.TypeVar("K")
+
+
+def _drop_expired(entries: dict[K, tuple[float, t.Any]], now: float) -> None:
+    for key in [key for key, entry in entries.items() if entry[0] <= now]:
+        del entries[key]
 
 
 class MemoryStore:
@@ -22,19 +30,29 @@ class MemoryStore:
         self._lock = threading.Lock()
         # key -> (expires_at, issued_before); issued_before only for subjects.
         self._entries: dict[tuple[str, str], tuple[float, float | None]] = {}
+        # family -> (expires_at, current refresh jti)
+        self._families: dict[str, tuple[float, str]] = {}
         self._next_purge = 0.0
 
     def __repr__(self) -> str:
-        return f"<MemoryStore {len(self._entries)} entries>"
+        entries = len(self._entries) + len(self._families)
+        return f"<MemoryStore {entries} entries>"
 
-    def spend(self, jti: str, expires_at: float) -> bool:
-        now = time.time()
+    def start_family(self, family: str, refresh_jti: str, expires_at: float) -> None:
         with self._lock:
-            self._purge(now)
-            entry = self._entries.get(("spent", jti))
-            if entry is not None and entry[0] > now:
+            self._purge(time.time())
+            self._families[family] = (expires_at, refresh_jti)
+
+    def rotate(
+        self, family: str, refresh_jti: str, next_jti: str, expires_at: float
+    ) -> bool:
+        with self._lock:
+            entry = self._families.get(family)
+            if entry is None or entry[0] <= time.time():
                 return False
-            self._entries["spent", jti] = (expires_at, None)
+            if entry[1] not in (refresh_jti, next_jti):
+                return False
+            self._families[family] = (expires_at, next_jti)
             return True
 
     def revoke_token(self, jti: str, expires_at: float) -> None:
@@ -88,6 +106,5 @@ class MemoryStore:
         if now < self._next_purge:
             return
         self._next_purge = now + self.purge_interval
-        expired = [key for key, entry in self._entries.items() if entry[0] <= now]
-        for key in expired:
-            del self._entries[key]
+        _drop_expired(self._entries, now)
+        _drop_expired(self._families, now)

@@ -2,8 +2,9 @@
 worker and host that uses the same server.
 
 Needs redis-py: ``pip install jwt_blueprint[redis]``. Every write is one atomic
-command or script, never a read then a write, and every key expires with the
-tokens it describes, so memory stays bounded.
+command or script, never a read then a write, safe to repeat when redis-py
+retries it, and every key expires with the tokens it describes, so memory
+stays bounded.
 """
 
 from __future__ import annotations
@@ -38,9 +39,20 @@ end
 redis.call('SET', KEYS[1], value, 'PXAT', at)
 """
 
+# Moves a family to its next refresh token if the presented one is current;
+# matching the next one too makes a retried call succeed again.
+_ROTATE = """
+local current = redis.call('GET', KEYS[1])
+if current and (current == ARGV[1] or current == ARGV[2]) then
+    redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+    return 1
+end
+return 0
+"""
+
 #: Used unless the URL sets ``socket_timeout``/``socket_connect_timeout``: a
 #: stalled server must fail a request (503) soon, not hang a worker.
-DEFAULT_TIMEOUT = 2.0
+DEFAULT_TIMEOUT = 1.0
 
 
 def _ms(timestamp: float) -> int:
@@ -60,8 +72,9 @@ class RedisStore:
         self._jti = f"{prefix}revoked:jti:"
         self._family = f"{prefix}revoked:family:"
         self._subject = f"{prefix}revoked:subject:"
-        self._spent = f"{prefix}spent:"
+        self._family_current = f"{prefix}family:"
         self._widen = client.register_script(_WIDEN)
+        self._rotate = client.register_script(_ROTATE)
 
     @classmethod
     def from_url(cls, url: str, **options: t.Any) -> RedisStore:
@@ -70,18 +83,30 @@ class RedisStore:
         query parameters as redis-py reads them)."""
         options.setdefault("socket_timeout", DEFAULT_TIMEOUT)
         options.setdefault("socket_connect_timeout", DEFAULT_TIMEOUT)
-        # One immediate retry reconnects after a server restart; redis-py's
-        # default backs off for seconds, holding a worker per request.
-        options.setdefault("retry", Retry(NoBackoff(), 1))
+        # One immediate retry on a lost connection reconnects after a server
+        # restart. Not on a timeout: a stalled server would hold the worker
+        # twice as long. redis-py's default backs off for seconds.
+        options.setdefault(
+            "retry", Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))
+        )
         # The URL's own parameters win over these defaults.
         return cls(redis.Redis.from_url(url, **options))
 
     def __repr__(self) -> str:
         return f"<RedisStore {self.client!r}>"
 
-    def spend(self, jti: str, expires_at: float) -> bool:
-        key = self._spent + jti
-        return bool(self.client.set(key, b"1", nx=True, pxat=_ms(expires_at)))
+    def start_family(self, family: str, refresh_jti: str, expires_at: float) -> None:
+        key = self._family_current + family
+        self.client.set(key, refresh_jti, pxat=_ms(expires_at))
+
+    def rotate(
+        self, family: str, refresh_jti: str, next_jti: str, expires_at: float
+    ) -> bool:
+        key = self._family_current + family
+        rotated = self._rotate(
+            keys=[key], args=[refresh_jti, next_jti, _ms(expires_at)]
+        )
+        return bool(rotated)
 
     def revoke_token(self, jti: str, expires_at: float) -> None:
         self._widen(keys=[self._jti + jti], args=[0, _ms(expires_at)])

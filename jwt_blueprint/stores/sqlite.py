@@ -26,17 +26,22 @@ CREATE TABLE IF NOT EXISTS jwt_revoked (
     expires_at REAL NOT NULL,
     issued_before REAL
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS jwt_spent (
-    jti TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS jwt_families (
+    family TEXT PRIMARY KEY,
+    refresh_jti TEXT NOT NULL,
     expires_at REAL NOT NULL
 ) WITHOUT ROWID;
 """
 
 # One statement each, so each is atomic without a transaction of our own.
-_SPEND = """
-INSERT INTO jwt_spent (jti, expires_at) VALUES (?, ?)
-ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at
-WHERE jwt_spent.expires_at <= ?
+_START_FAMILY = """
+INSERT OR REPLACE INTO jwt_families (family, refresh_jti, expires_at)
+VALUES (?, ?, ?)
+"""
+# Matching next_jti too makes a retried rotation succeed again.
+_ROTATE = """
+UPDATE jwt_families SET refresh_jti = ?, expires_at = ?
+WHERE family = ? AND refresh_jti IN (?, ?) AND expires_at > ?
 """
 _REVOKE = """
 INSERT INTO jwt_revoked (key, expires_at, issued_before) VALUES (?, ?, ?)
@@ -93,12 +98,18 @@ class SQLiteStore:
     def __repr__(self) -> str:
         return f"<SQLiteStore {self.path!r}>"
 
-    def spend(self, jti: str, expires_at: float) -> bool:
+    def start_family(self, family: str, refresh_jti: str, expires_at: float) -> None:
         now = time.time()
         with self._connection() as db:
-            spent = db.execute(_SPEND, (jti, expires_at, now)).rowcount == 1
+            db.execute(_START_FAMILY, (family, refresh_jti, expires_at))
             self._purge(db, now)
-        return spent
+
+    def rotate(
+        self, family: str, refresh_jti: str, next_jti: str, expires_at: float
+    ) -> bool:
+        arguments = (next_jti, expires_at, family, refresh_jti, next_jti, time.time())
+        with self._connection() as db:
+            return bool(db.execute(_ROTATE, arguments).rowcount == 1)
 
     def revoke_token(self, jti: str, expires_at: float) -> None:
         self._revoke(JTI + jti, expires_at, None)
@@ -148,20 +159,23 @@ class SQLiteStore:
             return
         self._next_purge = now + self.purge_interval
         db.execute("DELETE FROM jwt_revoked WHERE expires_at <= ?", (now,))
-        db.execute("DELETE FROM jwt_spent WHERE expires_at <= ?", (now,))
+        db.execute("DELETE FROM jwt_families WHERE expires_at <= ?", (now,))
 
     @contextlib.contextmanager
     def _connection(self) -> t.Iterator[sqlite3.Connection]:
         if self._pid != os.getpid():
             self._forget_parent()
+        # Back to the pool it came from: after close(), that pool is dropped
+        # and the connection with it.
+        pool = self._pool
         try:
-            db = self._pool.get_nowait()
+            db = pool.get_nowait()
         except queue.Empty:
             db = self._connect()
         try:
             yield db
         finally:
-            self._pool.put(db)
+            pool.put(db)
 
     def _forget_parent(self) -> None:
         # A forked worker must not share the parent's connections; it
