@@ -77,6 +77,8 @@ class Contender:
     :param body: the POST body, given a fresh ``wsgi.input`` per call.
     :param validate: raises :class:`AssertionError` if a response is not
         what the benchmark means to measure.
+    :param probe: further proof that the app does what the label says (that
+        its store is consulted, say); raises :class:`AssertionError`.
     """
 
     key: str
@@ -86,9 +88,11 @@ class Contender:
     validate: Callable[[Response], None]
     body: bytes | None = None
     notes: list[str] = field(default_factory=list)
+    probe: Callable[[], None] | None = None
 
     def check(self) -> None:
-        """Call once per distinct environ (up to 3) and validate the answer.
+        """Call once per distinct environ (up to 3) and validate the answer,
+        then run the probe.
 
         :raises AssertionError: naming the contender.
         """
@@ -100,6 +104,13 @@ class Contender:
                 raise AssertionError(
                     f"contender {self.key} ({self.label}) answered"
                     f" {response.status} {response.body[:200]!r}: {exc}"
+                ) from None
+        if self.probe is not None:
+            try:
+                self.probe()
+            except AssertionError as exc:
+                raise AssertionError(
+                    f"contender {self.key} ({self.label}): {exc}"
                 ) from None
 
 

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from . import harness
 from . import httpbench
+from . import lifecycle
 from . import report
 from . import scaling
 from .apps import CACHE_KEY
 from .apps import Contender
 from .apps import issuance_contenders
 from .apps import protected_contenders
+from .backends import open_backends
 from .common import ALGORITHMS
 from .common import KeySet
 from .common import make_keys
@@ -24,7 +26,10 @@ from .common import SECRET
 from .meta import environment
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
-ONLY_CHOICES = (*ALGORITHMS, "scaling", "issuance")
+ONLY_CHOICES = (*ALGORITHMS, "scaling", "issuance", "refresh")
+#: The algorithm of the token store contenders and of the refresh suite:
+#: a store lookup does not depend on it.
+STORE_ALGORITHM = report.TARGET_ALGORITHM
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +43,8 @@ class Settings:
     scaling_sizes: tuple[int, ...]
     scaling_rounds: int
     scaling_batch: int
+    refresh_rounds: int
+    refresh_batch: int
     http_rounds: int
     http_seconds: int
 
@@ -50,6 +57,8 @@ FULL = Settings(
     scaling_sizes=(1, 1_000, 100_000),
     scaling_rounds=15,
     scaling_batch=2000,
+    refresh_rounds=15,
+    refresh_batch=400,
     http_rounds=3,
     http_seconds=5,
 )
@@ -61,6 +70,8 @@ QUICK = Settings(
     scaling_sizes=(1, 1_000, 10_000),
     scaling_rounds=3,
     scaling_batch=200,
+    refresh_rounds=3,
+    refresh_batch=20,
     http_rounds=1,
     http_seconds=2,
 )
@@ -91,8 +102,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         choices=ONLY_CHOICES,
         help="run only this part; repeat to run several. An algorithm runs its"
-        " protected and issuance suites; 'issuance' runs issuance for every"
-        " algorithm",
+        " protected and issuance suites (hs256 with the token store contenders);"
+        " 'issuance' runs issuance for every algorithm; 'refresh' times the"
+        " refresh endpoint on each store",
     )
     return parser.parse_args(argv)
 
@@ -101,13 +113,37 @@ def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def selection(only: list[str] | None) -> tuple[list[str], list[str], bool]:
-    """The algorithms of the protected and issuance suites, and scaling."""
+class Selection(t.NamedTuple):
+    """What to run: the algorithms of the protected and issuance suites."""
+
+    protected: list[str]
+    issuance: list[str]
+    scaling: bool
+    refresh: bool
+
+    @property
+    def needs_redis(self) -> bool:
+        return self.refresh or STORE_ALGORITHM in self.protected
+
+
+def selection(only: list[str] | None) -> Selection:
+    """The algorithms of the protected and issuance suites, scaling, refresh."""
     chosen = set(only or ONLY_CHOICES)
     protected = [ALGORITHMS[name] for name in ALGORITHMS if name in chosen]
     everything = "issuance" in chosen
     issuance = [ALGORITHMS[name] for name in ALGORITHMS if everything or name in chosen]
-    return protected, issuance, "scaling" in chosen
+    return Selection(protected, issuance, "scaling" in chosen, "refresh" in chosen)
+
+
+def suite_result(
+    algorithm: str, timings: list[harness.Timing], pairs: t.Iterable[tuple[str, str]]
+) -> dict[str, t.Any]:
+    rows = {timing.key: timing.as_dict() for timing in timings}
+    return {
+        "algorithm": algorithm,
+        "contenders": rows,
+        "ratios": report.throughput_ratios(rows, pairs),
+    }
 
 
 def run_suite(
@@ -115,13 +151,8 @@ def run_suite(
 ) -> dict[str, t.Any]:
     progress(f"{kind} {keys.algorithm}: {', '.join(c.key for c in contenders)}")
     timings = harness.run(contenders, plan, progress)
-    rows = {timing.key: timing.as_dict() for timing in timings}
     pairs = report.PROTECTED_RATIOS if kind == "protected" else report.ISSUANCE_RATIOS
-    return {
-        "algorithm": keys.algorithm,
-        "contenders": rows,
-        "ratios": report.throughput_ratios(rows, pairs),
-    }
+    return suite_result(keys.algorithm, timings, pairs)
 
 
 def notes_for(results: dict[str, t.Any]) -> list[str]:
@@ -130,7 +161,7 @@ def notes_for(results: dict[str, t.Any]) -> list[str]:
         " median over the rounds of the ratio within each round (X and Y timed"
         " back to back), which cancels the machine's drift",
     ]
-    if not results["protected"] and not results["issuance"]:
+    if not (results["protected"] or results["issuance"] or results["refresh"]):
         return notes + git_notes(results)
     notes += [
         f"E runs with {CACHE_KEY}=0 so it measures the true cold path (every"
@@ -142,6 +173,26 @@ def notes_for(results: dict[str, t.Any]) -> list[str]:
         "A gets D's Authorization header and ignores it",
         "C/fjwte use JWT_COOKIE_CSRF_PROTECT=False (header tokens; no csrf claim)",
     ]
+    store_suite = results["protected"].get(STORE_ALGORITHM, {})
+    if "D-sqlite" in store_suite.get("contenders", {}) or results["refresh"]:
+        notes += [
+            f"token stores ({STORE_ALGORITHM} only: a lookup does not depend on"
+            " the algorithm): SQLite in a temporary directory; Redis is a local"
+            " redis-server (--save '' --appendonly no) on loopback TCP, sharing"
+            " the machine's CPUs with the benchmark",
+            "D-sqlite/D-redis: refresh enabled (tokens carry a login family) and a"
+            " revoke-all of user 1 made before the timed token was issued, so each"
+            " request's single lookup answers for the token, its family and the"
+            " revoke-all; their checks refuse a revoked-all and a logged out"
+            " token, and count one MGET per request on the server (D-redis)",
+            "C-redis: C plus Flask-JWT-Extended's documented Redis blocklist"
+            " recipe (token_in_blocklist_loader doing"
+            " jwt_redis_blocklist.get(jti)); its check refuses a blocklisted jti"
+            " and counts one GET per request on the server",
+            "refresh: each call spends a refresh token never presented before,"
+            " from a pool filled by POST /auth logins before the timing; every"
+            " timed answer was checked to be a 200",
+        ]
     if any(alg != "HS256" for alg in results.get("protected", {})) or any(
         alg != "HS256" for alg in results.get("issuance", {})
     ):
@@ -168,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = QUICK if args.quick else FULL
     started = time.perf_counter()
-    protected_algs, issuance_algs, run_scaling = selection(args.only)
+    selected = selection(args.only)
     results: dict[str, t.Any] = {
         "meta": environment(),
         "args": {
@@ -180,34 +231,60 @@ def main(argv: list[str] | None = None) -> int:
         "settings": dataclasses.asdict(settings),
         "protected": {},
         "issuance": {},
+        "refresh": {},
         "scaling": [],
         "http": None,
+        "skipped": [],
     }
 
-    algorithms = list(dict.fromkeys(protected_algs + issuance_algs))
+    algorithms = list(dict.fromkeys(selected.protected + selected.issuance))
+    if selected.refresh and STORE_ALGORITHM not in algorithms:
+        algorithms.append(STORE_ALGORITHM)
     progress(f"generating keys: {', '.join(algorithms)}")
     keys = {algorithm: make_keys(algorithm) for algorithm in algorithms}
 
-    for algorithm in algorithms:
-        hs = keys[algorithm].symmetric
-        if algorithm in protected_algs:
-            plan = settings.protected_hs if hs else settings.protected_asym
-            contenders = protected_contenders(
-                keys[algorithm], cold_tokens=plan.max_batch, fjwte_key_objects=True
+    with open_backends(selected.needs_redis, progress) as backends:
+        if backends.redis_skipped is not None:
+            results["skipped"].append(
+                "the Redis contenders (D-redis, C-redis, refresh on redis):"
+                f" {backends.redis_skipped}"
             )
-            results["protected"][algorithm] = run_suite(
-                "protected", keys[algorithm], contenders, plan
+        for algorithm in algorithms:
+            hs = keys[algorithm].symmetric
+            if algorithm in selected.protected:
+                plan = settings.protected_hs if hs else settings.protected_asym
+                contenders = protected_contenders(
+                    keys[algorithm], cold_tokens=plan.max_batch, fjwte_key_objects=True
+                )
+                if algorithm == STORE_ALGORITHM:
+                    contenders += lifecycle.store_contenders(keys[algorithm], backends)
+                results["protected"][algorithm] = run_suite(
+                    "protected", keys[algorithm], contenders, plan
+                )
+                del contenders
+            if algorithm in selected.issuance:
+                plan = settings.issuance_hs if hs else settings.issuance_asym
+                contenders = issuance_contenders(
+                    keys[algorithm], fjwte_key_objects=True
+                )
+                results["issuance"][algorithm] = run_suite(
+                    "issuance", keys[algorithm], contenders, plan
+                )
+                del contenders
+        if selected.refresh:
+            refreshers = lifecycle.refresh_contenders(keys[STORE_ALGORITHM], backends)
+            progress(
+                f"refresh {STORE_ALGORITHM}: {', '.join(c.key for c in refreshers)}"
             )
-            del contenders
-        if algorithm in issuance_algs:
-            plan = settings.issuance_hs if hs else settings.issuance_asym
-            contenders = issuance_contenders(keys[algorithm], fjwte_key_objects=True)
-            results["issuance"][algorithm] = run_suite(
-                "issuance", keys[algorithm], contenders, plan
+            timings = lifecycle.run_refresh(
+                refreshers, settings.refresh_rounds, settings.refresh_batch, progress
             )
-            del contenders
+            results["refresh"][STORE_ALGORITHM] = suite_result(
+                STORE_ALGORITHM, timings, report.REFRESH_RATIOS
+            )
+            del refreshers
 
-    if run_scaling:
+    if selected.scaling:
         results["scaling"] = scaling.run_sizes(
             settings.scaling_sizes,
             settings.scaling_rounds,

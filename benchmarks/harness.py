@@ -20,6 +20,8 @@ from .wsgi import Environ
 from .wsgi import serve
 from .wsgi import WSGIApp
 
+T = t.TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -123,7 +125,7 @@ def sequence_of(contender: Contender, length: int) -> list[Environ]:
     return [environs[i % len(environs)] for i in range(length)]
 
 
-def rotated(items: list[Contender], shift: int) -> list[Contender]:
+def rotated(items: list[T], shift: int) -> list[T]:
     shift %= len(items)
     return items[shift:] + items[:shift]
 

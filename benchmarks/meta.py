@@ -20,6 +20,8 @@ PACKAGES = (
     "cryptography",
     "marshmallow",
     "gunicorn",
+    "redis",
+    "hiredis",
 )
 
 

@@ -58,10 +58,13 @@ def start_response(
     return _write
 
 
-def serve(app: WSGIApp, environ: Environ) -> None:
-    """Serve one request while timing: the minimal ``start_response``, the
-    body consumed and the iterable closed, as a WSGI server would."""
-    iterable = app(environ, start_response)
+def serve(
+    app: WSGIApp, environ: Environ, respond: Callable[..., t.Any] = start_response
+) -> None:
+    """Serve one request while timing: the minimal ``start_response`` (or
+    ``respond``), the body consumed and the iterable closed, as a WSGI
+    server would."""
+    iterable = app(environ, respond)
     for _chunk in iterable:
         pass
     close = getattr(iterable, "close", None)

@@ -2,14 +2,21 @@
 
 Every contender must answer 200 with the user's body for a valid token, and
 401 without one (the bare route A excepted: it has no authentication), so
-``python -m benchmarks`` can never silently time error responses.
+``python -m benchmarks`` can never silently time error responses. The token
+store contenders must consult their store, and their checks must notice
+when one does not.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
+import redis
+
+from servers import require_redis_server
 
 # The benchmark apps import Flask-JWT-Extended, from the ``bench`` extra; with
 # only ``dev`` installed, skip rather than fail at collection. (gunicorn, the
@@ -20,9 +27,12 @@ pytest.importorskip(
 )
 
 from benchmarks import apps
+from benchmarks import backends
 from benchmarks import cli
 from benchmarks import harness
 from benchmarks import httpbench
+from benchmarks import lifecycle
+from benchmarks import report
 from benchmarks import scaling
 from benchmarks.common import ALGORITHMS
 from benchmarks.common import EXPECTED_BODY
@@ -145,9 +155,152 @@ Transfer/sec:    245.01KB
 
 
 def test_only_selects_suites():
-    assert cli.selection(["hs256"]) == (["HS256"], ["HS256"], False)
+    assert cli.selection(["hs256"]) == (["HS256"], ["HS256"], False, False)
+    assert cli.selection(["hs256"]).needs_redis
     assert cli.selection(["issuance", "scaling"]) == (
         [],
         ["HS256", "RS256", "ES256", "EdDSA"],
         True,
+        False,
     )
+    assert not cli.selection(["rs256", "scaling"]).needs_redis
+    assert cli.selection(["refresh"]) == ([], [], False, True)
+    assert cli.selection(["refresh"]).needs_redis
+
+
+# -- the token store contenders ------------------------------------------------
+
+
+@pytest.fixture
+def hs256():
+    return make_keys("HS256")
+
+
+@pytest.fixture
+def with_redis(redis_server):
+    with backends.Backends(redis_server.url) as stores:
+        yield stores
+
+
+@pytest.fixture
+def without_redis():
+    with backends.Backends(None, "no redis-server in this test") as stores:
+        yield stores
+
+
+def guarded_store(contender):
+    return contender.app.extensions["jwt_blueprint"].settings().store
+
+
+def test_store_contenders_consult_their_store(hs256, with_redis):
+    contenders = lifecycle.store_contenders(hs256, with_redis)
+    assert [c.key for c in contenders] == ["C-redis", "D-sqlite", "D-redis"]
+    no_token = make_environ(PROTECTED_PATH)
+    for contender in contenders:
+        contender.check()  # refuses revoked tokens; one Redis command a request
+        assert call(contender.app.wsgi_app, no_token).status == 401
+    sqlite_path = guarded_store(contenders[1]).store.path
+    assert Path(sqlite_path).parent == with_redis.directory
+
+
+def test_store_contender_checks_notice_a_store_not_consulted(hs256, with_redis):
+    fjwte, *ours = lifecycle.store_contenders(hs256, with_redis)
+    for contender in ours:
+        guarded_store(contender).is_revoked = lambda *args: False
+        with pytest.raises(AssertionError, match=f"{contender.key}.*revoked-all"):
+            contender.check()
+    manager = fjwte.app.extensions["flask-jwt-extended"]
+    manager._token_in_blocklist_callback = lambda header, payload: False
+    with pytest.raises(AssertionError, match="C-redis.*blocklisted jti got 200"):
+        fjwte.check()
+
+
+def test_redis_contender_check_counts_round_trips(hs256, with_redis):
+    contender = lifecycle.store_contenders(hs256, with_redis)[-1]
+    store = guarded_store(contender)
+    raw = store.store
+
+    def twice(*args):
+        raw.is_revoked(*args)
+        return raw.is_revoked(*args)
+
+    store.is_revoked = twice
+    with pytest.raises(AssertionError, match="one MGET per request.*'mget': 6"):
+        contender.check()
+
+
+def test_redis_contenders_left_out_without_a_server(hs256, without_redis):
+    assert [c.key for c in lifecycle.store_contenders(hs256, without_redis)] == [
+        "D-sqlite"
+    ]
+    refreshers = lifecycle.refresh_contenders(hs256, without_redis)
+    assert [c.key for c in refreshers] == ["memory", "sqlite"]
+    assert report.skipped_lines({"skipped": ["the Redis contenders: why"]}) == [
+        "!!! SKIPPED: the Redis contenders: why"
+    ]
+
+
+def test_open_backends_skips_redis_when_missing(monkeypatch):
+    monkeypatch.setattr(backends, "redis_server_binary", lambda: None)
+    messages = []
+    with backends.open_backends(True, messages.append) as stores:
+        assert stores.redis_url is None
+        assert "not installed" in stores.redis_skipped
+        directory = stores.directory
+        assert directory.is_dir()
+    assert not directory.exists()
+    assert messages and messages[0].startswith("!!! the Redis contenders are SKIPPED")
+
+
+def test_benchmark_redis_server_starts_and_stops():
+    with backends.RedisServer(require_redis_server()) as server:
+        with redis.Redis.from_url(server.url) as client:
+            assert client.ping()
+        pid = server.process.pid
+    assert server.process.poll() is not None
+    assert not os.path.exists(server.directory)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_refresh_spends_a_fresh_token_per_call(hs256, with_redis):
+    refreshers = lifecycle.refresh_contenders(hs256, with_redis)
+    assert [c.key for c in refreshers] == ["memory", "sqlite", "redis"]
+    timings = lifecycle.run_refresh(refreshers, rounds=2, batch=3)
+    assert [timing.key for timing in timings] == ["memory", "sqlite", "redis"]
+    for timing in timings:
+        assert timing.batch == 3 and len(timing.per_round_us) == 2
+        assert timing.min_us > 0
+
+
+def test_refresh_timing_refuses_a_spent_token(hs256, without_redis):
+    contender = lifecycle.refresh_contenders(hs256, without_redis)[0]
+    (entry,) = contender.pool(1)
+    contender.pool = lambda count: [entry] * count
+    with pytest.raises(AssertionError, match="memory: 2 of 3 refreshes failed"):
+        lifecycle.run_refresh([contender], rounds=1, batch=3)
+
+
+def test_refresh_check_notices_tokens_not_spent(hs256, without_redis):
+    contender = lifecycle.refresh_contenders(hs256, without_redis)[1]
+    app = contender.app
+    adapter = app.url_map.bind("127.0.0.1")
+    endpoint, _ = adapter.match(lifecycle.REFRESH_PATH, method="POST")
+    # A refresh endpoint that never spends: it just logs in again.
+    app.view_functions[endpoint] = lambda: lifecycle.login(app)
+    with pytest.raises(AssertionError, match="sqlite.*a spent token was accepted"):
+        contender.check()
+
+
+def test_store_targets():
+    ratios = {"D-sqlite/A": 0.85, "D-redis/A": 0.5, "D-redis/C-redis": 1.6}
+    results = {"protected": {"HS256": {"ratios": ratios}}}
+    evaluated = report.evaluate_targets(results)
+    verdicts = {
+        f"{target.numerator}/{target.denominator}": (row["ratio"], row["met"])
+        for target, row in zip(report.TARGETS, evaluated, strict=True)
+    }
+    assert verdicts["D-sqlite/A"] == (0.85, True)
+    assert verdicts["D-redis/A"] == (0.5, False)
+    assert verdicts["D-redis/C-redis"] == (1.6, True)
+    assert verdicts["D/A"] == (None, None)
