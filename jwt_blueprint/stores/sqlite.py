@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import sqlite3
 import threading
 import time
@@ -61,6 +60,16 @@ WHERE key IN (?, ?, ?) AND expires_at > ?
 JTI, FAMILY, SUBJECT = "j:", "f:", "s:"
 
 
+def _forget_parent(store: SQLiteStore | None) -> None:
+    # In a forked worker: the parent's connections must not be used here,
+    # nor closed, which would disturb the parent. Its lock may have been
+    # held by a thread that does not exist here.
+    if store is not None:
+        store._lock = threading.Lock()
+        store._connections.clear()
+        store._pool = []
+
+
 def _close_all(connections: list[sqlite3.Connection]) -> None:
     while connections:
         connections.pop().close()
@@ -86,12 +95,15 @@ class SQLiteStore:
         self.path = os.fspath(path)
         self.timeout = timeout
         self._lock = threading.Lock()
-        self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        # The idle connections: list.pop() and list.append() are atomic, and
+        # cheaper than a queue.
+        self._pool: list[sqlite3.Connection] = []
         self._connections: list[sqlite3.Connection] = []
         # A store dropped without close() (an app rebuilt in tests) still
         # closes its connections.
         weakref.finalize(self, _close_all, self._connections)
-        self._pid = os.getpid()
+        store = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_parent(store()))
         self._ready = False
         self._next_purge = 0.0
 
@@ -131,10 +143,17 @@ class SQLiteStore:
     ) -> bool:
         subject_key = None if subject is None else SUBJECT + subject
         family_key = None if family is None else FAMILY + family
-        with self._connection() as db:
-            rows = db.execute(
-                _LOOKUP, (JTI + jti, family_key, subject_key, time.time())
-            ).fetchall()
+        arguments = (JTI + jti, family_key, subject_key, time.time())
+        # _connection(), inlined: this runs on every protected request.
+        pool = self._pool
+        try:
+            db = pool.pop()
+        except IndexError:
+            db = self._connect()
+        try:
+            rows = db.execute(_LOOKUP, arguments).fetchall()
+        finally:
+            pool.append(db)
         for key, issued_before in rows:
             if key != subject_key or refused_since(issued_before, issued_at):
                 return True
@@ -143,7 +162,7 @@ class SQLiteStore:
     def close(self) -> None:
         """Close every connection; the next call opens new ones."""
         with self._lock:
-            self._pool = queue.LifoQueue()
+            self._pool = []
             _close_all(self._connections)
 
     def _revoke(self, key: str, expires_at: float, issued_before: float | None) -> None:
@@ -163,27 +182,17 @@ class SQLiteStore:
 
     @contextlib.contextmanager
     def _connection(self) -> t.Iterator[sqlite3.Connection]:
-        if self._pid != os.getpid():
-            self._forget_parent()
         # Back to the pool it came from: after close(), that pool is dropped
         # and the connection with it.
         pool = self._pool
         try:
-            db = pool.get_nowait()
-        except queue.Empty:
+            db = pool.pop()
+        except IndexError:
             db = self._connect()
         try:
             yield db
         finally:
-            pool.put(db)
-
-    def _forget_parent(self) -> None:
-        # A forked worker must not share the parent's connections; it
-        # leaves them open, as closing them would disturb the parent.
-        with self._lock:
-            self._pid = os.getpid()
-            self._connections.clear()
-            self._pool = queue.LifoQueue()
+            pool.append(db)
 
     def _connect(self) -> sqlite3.Connection:
         directory = os.path.dirname(self.path)
