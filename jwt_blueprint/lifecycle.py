@@ -148,8 +148,9 @@ class TokenLifecycle(VerificationPipeline):
         if not store.rotate(family, str(claims["jti"]), next_jti, expiry):
             store.revoke_family(family, expiry)
             logger.warning(
-                "jwt_blueprint: a spent refresh token of %r was presented"
-                " again; every token of its login is revoked",
+                "jwt_blueprint: a refresh token of %r that is not its login's"
+                " current one was presented (reused, or the store lost the"
+                " login); every token of that login is revoked",
                 subject_of(claims),
             )
             raise RevokedTokenError()

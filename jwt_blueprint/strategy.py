@@ -297,12 +297,16 @@ class JWTStrategy(TokenLifecycle):
             ``JWT_EXPIRATION_DELTA``: ``exp`` is now plus this, in whole
             seconds. A negative one makes an expired token.
         :param claims: claims to add to the payload handler's, or to replace.
-            ``type``, ``fresh`` and ``fam`` are the strategy's own.
+            With a token store, ``type``, ``fresh``, ``fam`` and
+            ``auth_time`` are the strategy's own.
         :param fresh: whether the token counts as minted by a login, for
             ``jwt_required(fresh=True)``.
         :raises TypeError: if both set ``exp``, or ``expires_delta`` is not a
             duration.
-        :raises ValueError: if ``expires_delta`` is not finite.
+        :raises ValueError: if ``expires_delta`` is not finite, or, with a
+            token store, longer than the longest configured lifetime
+            (``JWT_EXPIRATION_DELTA`` or ``JWT_REFRESH_EXPIRATION_DELTA``,
+            plus ``JWT_LEEWAY``), as revocations are kept that long.
         :raises RuntimeError: if ``expires_delta`` or ``claims`` were given,
             or a token store is configured, and the encode handler built its
             claims another way (without ``jwt_payload_callback`` or the
@@ -318,8 +322,8 @@ class JWTStrategy(TokenLifecycle):
             if expires_delta is not None and expires_delta > longest_lifetime(settings):
                 raise ValueError(
                     "with a token store, expires_delta cannot exceed the longest"
-                    " of JWT_EXPIRATION_DELTA and JWT_REFRESH_EXPIRATION_DELTA:"
-                    " revocations are kept that long"
+                    " of JWT_EXPIRATION_DELTA and JWT_REFRESH_EXPIRATION_DELTA"
+                    " plus JWT_LEEWAY: revocations are kept that long"
                 )
             lifecycle = {
                 TYPE_CLAIM: ACCESS,
@@ -327,8 +331,9 @@ class JWTStrategy(TokenLifecycle):
                 AUTH_TIME_CLAIM: time.time(),
             }
         elif not fresh:
-            # Without a store, a token without the claim counts as fresh.
-            lifecycle = {FRESH_CLAIM: False}
+            # Without a store, a token without the claim counts as fresh;
+            # nothing else is the strategy's to write.
+            claims = {**(claims or {}), FRESH_CLAIM: False}
         stamp = _Stamp(
             expires_delta,
             claims,

@@ -740,3 +740,41 @@ def test_a_star_import_of_the_stores_needs_no_redis_py(monkeypatch):
     exec("from jwt_blueprint.stores import *", namespace)
     assert "SQLiteStore" in namespace
     assert "RedisStore" not in namespace
+
+
+def test_sqlite_migrates_a_version_1_file(tmp_path):
+    path = tmp_path / "tokens.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE jwt_revoked (key TEXT PRIMARY KEY, expires_at REAL NOT NULL,"
+            " issued_before REAL) WITHOUT ROWID;"
+            "CREATE TABLE jwt_spent (jti TEXT PRIMARY KEY, expires_at REAL NOT NULL)"
+            " WITHOUT ROWID;"
+            f"INSERT INTO jwt_revoked VALUES ('j:kept', {time.time() + 60}, NULL);"
+            "PRAGMA user_version = 1;"
+        )
+    db.close()
+    store = SQLiteStore(path)
+    assert store.is_revoked("kept", None, None, None)
+    store.start_family("login", "r1", time.time() + 60)
+    assert store.rotate("login", "r1", "r2", time.time() + 60)
+    with sqlite3.connect(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+    db.close()
+    assert "jwt_spent" not in tables
+    assert version == 2
+    store.close()
+
+
+def test_without_a_store_a_stale_token_gets_only_the_fresh_claim(tmp_path):
+    import jwt as pyjwt
+
+    from conftest import USERID_TABLE
+
+    app = lifecycle_app({"JWT_REFRESH_ENABLED": False}, str(tmp_path))
+    with app.app_context():
+        stale = app.extensions["jwt"].create_access_token(USERID_TABLE[1], fresh=False)
+    claims = pyjwt.decode(stale, SECRET, algorithms=["HS256"])
+    assert set(claims) == {"identity", "sub", "iat", "nbf", "exp", "jti", "fresh"}
+    assert claims["fresh"] is False

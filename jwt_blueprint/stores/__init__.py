@@ -1,4 +1,5 @@
-"""Token stores: where revocations and spent refresh tokens are kept.
+"""Token stores: where each login's current refresh token and the
+revocations are kept.
 
 ``JWT_TOKEN_STORE`` names one by URL (:func:`open_store`) or is any object
 implementing :class:`TokenStore`.

@@ -17,7 +17,8 @@ import weakref
 from .base import refused_since
 
 #: The schema this code reads and writes, kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
+#: Version 1 kept every spent refresh token; 2 keeps one row per login.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jwt_revoked (
@@ -227,9 +228,9 @@ class SQLiteStore:
                 f" this jwt_blueprint knows version {SCHEMA_VERSION} at most"
             )
         if version < SCHEMA_VERSION:
-            # Idempotent, so two processes creating it at once both succeed.
+            # Idempotent, so two processes migrating at once both succeed.
             db.executescript(
-                f"BEGIN IMMEDIATE; {_SCHEMA}"
+                f"BEGIN IMMEDIATE; {_SCHEMA} DROP TABLE IF EXISTS jwt_spent;"
                 f" PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
             )
         self._ready = True
