@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test lint bench clean redis-server-installed
+.PHONY: install run test lint bench clean redis-server-installed wrk-installed
 
 # Two pip runs at once in one virtualenv can break it.
 .NOTPARALLEL:
@@ -69,8 +69,32 @@ redis-server-installed:
 test: lint $(BENCH_STAMP) redis-server-installed
 	$(BIN)/pytest --cov --cov-report=term-missing -q
 
-# The Redis contenders need redis-server; without it they are skipped, loudly.
-bench: $(BENCH_STAMP) redis-server-installed
+# The HTTP part of the benchmark loads gunicorn with wrk, which pip cannot
+# install either: get Debian's package the same way. Without it that part
+# is skipped, so say so loudly here too.
+WRK_MISSING := echo '*** WARNING: wrk is not installed and make cannot install it'\
+	'(that needs apt-get, and root or sudo without a password): the HTTP part'\
+	'of the benchmark (gunicorn under wrk) will be SKIPPED. Install it:'\
+	'apt-get install wrk' >&2
+
+wrk-installed:
+	@if command -v wrk >/dev/null 2>&1; then \
+		:; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		$(WRK_MISSING); \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	elif sudo -n true 2>/dev/null; then \
+		sudo apt-get update -qq \
+		&& sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	else \
+		$(WRK_MISSING); \
+	fi
+
+# The Redis contenders need redis-server, the HTTP part wrk; without them
+# those are skipped, loudly.
+bench: $(BENCH_STAMP) redis-server-installed wrk-installed
 	$(BIN)/python -m benchmarks
 
 clean:

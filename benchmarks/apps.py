@@ -414,13 +414,42 @@ def issuance_contenders(
 
 # -- HTTP ----------------------------------------------------------------------
 
+#: The HTTP contenders with a token store; :mod:`.lifecycle` builds them.
+STORE_KEYS = ("C-redis", "D-sqlite", "D-redis")
+#: Takes a store's ``close``: ``Backends.on_close``, ``ExitStack.callback``.
+OnClose = Callable[[Callable[[], object]], object]
 
-def http_app(key: str) -> Flask:
-    """The gunicorn entry point: ``benchmarks.apps:http_app('D')``.
+
+class HttpHeaders(t.NamedTuple):
+    """The ``Authorization`` headers of one HTTP contender.
+
+    :param valid: the one wrk sends; answered 200.
+    :param revoked: a store contender's revoked token, answered 401: proof
+        that the server consults the store (``None`` without a store).
+    """
+
+    valid: str
+    revoked: str | None = None
+
+
+def http_app(
+    key: str,
+    store_url: str | None = None,
+    on_close: OnClose | None = None,
+) -> Flask:
+    """The gunicorn entry point: ``benchmarks.apps:http_app('D')``, or for a
+    store contender ``benchmarks.apps:http_app('D-redis', 'redis://...')``.
 
     HS256 only, so the server and the load generator share the secret.
+
+    :param on_close: given the store's ``close``; without it the store lives
+        as long as the process (a gunicorn worker).
     """
     keys = make_keys("HS256")
+    if key in STORE_KEYS:
+        from . import lifecycle  # which imports this module
+
+        return lifecycle.http_store_app(key, keys, _store_url(key, store_url), on_close)
     if key == "A":
         return bare_app()
     if key == "C":
@@ -430,9 +459,25 @@ def http_app(key: str) -> Flask:
     raise ValueError(f"no HTTP app {key!r}")
 
 
-def http_authorization(key: str) -> str:
-    """The ``Authorization`` header wrk sends to :func:`http_app` ``(key)``."""
+def http_headers(key: str, store_url: str | None = None) -> HttpHeaders:
+    """The headers for :func:`http_app` ``(key, store_url)``, minted here by an
+    app with the same config (on the same store, which it writes to)."""
     keys = make_keys("HS256")
+    if key in STORE_KEYS:
+        from . import lifecycle  # which imports this module
+
+        return lifecycle.http_store_headers(key, keys, _store_url(key, store_url))
     if key == "C":
-        return f"{BEARER_SCHEME} {fjwte_token(fjwte_app(keys))}"
-    return f"{JWT_SCHEME} {login_token(blueprint_app(keys))}"
+        return HttpHeaders(f"{BEARER_SCHEME} {fjwte_token(fjwte_app(keys))}")
+    return HttpHeaders(f"{JWT_SCHEME} {login_token(blueprint_app(keys))}")
+
+
+def http_authorization(key: str, store_url: str | None = None) -> str:
+    """The ``Authorization`` header wrk sends to :func:`http_app` ``(key)``."""
+    return http_headers(key, store_url).valid
+
+
+def _store_url(key: str, store_url: str | None) -> str:
+    if store_url is None:
+        raise ValueError(f"HTTP app {key!r} needs its store URL")
+    return store_url

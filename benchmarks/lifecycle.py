@@ -14,6 +14,10 @@ and user 1's tokens were revoked all at once *before* the timed token was
 issued: every timed lookup answers for the token, its family and the
 revoke-all, in one round trip.
 
+Over HTTP (:mod:`.httpbench`), the same three apps serve from gunicorn
+workers sharing the SQLite file or the Redis server; their tokens are minted
+and revoked here, on the same store.
+
 Refresh: ``POST /auth/refresh`` with a JSON body, on the memory, SQLite and
 Redis stores. Each call spends a refresh token never presented before, from
 a pool filled by logging in (``POST /auth``) before the timing starts.
@@ -47,8 +51,10 @@ from .apps import Contender
 from .apps import expect_protected
 from .apps import fjwte_app
 from .apps import fjwte_token
+from .apps import HttpHeaders
 from .apps import JWT_SCHEME
 from .apps import LOGIN_BODY
+from .apps import OnClose
 from .apps import protected_environ
 from .backends import Backends
 from .common import EXPECTED_BODY
@@ -72,15 +78,15 @@ BLOCKLIST_KEY = "bench_redis_blocklist"
 # -- jwt_blueprint with a store ----------------------------------------------
 
 
-def store_app(keys: KeySet, store_url: str, backends: Backends) -> Flask:
-    """jwt_blueprint with ``store_url`` and refresh on; its store is closed
-    with ``backends``."""
+def store_app(keys: KeySet, store_url: str, on_close: OnClose | None) -> Flask:
+    """jwt_blueprint with ``store_url`` and refresh on; its store's ``close``
+    goes to ``on_close`` (``None``: it lives as long as the process)."""
     app = blueprint_app(
         keys, {"JWT_TOKEN_STORE": store_url, "JWT_REFRESH_ENABLED": True}
     )
     close = getattr(raw_store(app), "close", None)  # MemoryStore has none
-    if close is not None:
-        backends.on_close(close)
+    if close is not None and on_close is not None:
+        on_close(close)
     return app
 
 
@@ -109,6 +115,15 @@ def revoke_all(app: Flask, user_id: int) -> None:
         app.extensions["jwt"].revoke_all(user_id)
 
 
+def login_after_revoke_all(app: Flask) -> tuple[str, str]:
+    """Two access tokens of user 1: one revoked by a revoke-all of user 1,
+    then one issued after it, whose every lookup must answer for the token,
+    its family and the revoke-all."""
+    stale = login(app)["access_token"]
+    revoke_all(app, 1)
+    return stale, login(app)["access_token"]
+
+
 def redis_calls(url: str) -> dict[str, int]:
     """How many times the server ran each command, from INFO commandstats."""
     with redis.Redis.from_url(url) as client:
@@ -134,10 +149,8 @@ def blueprint_store_contender(
     key: str, label: str, keys: KeySet, store_url: str, backends: Backends
 ) -> Contender:
     """D-sqlite or D-redis: warm requests on an app with a token store."""
-    app = store_app(keys, store_url, backends)
-    stale = login(app)["access_token"]
-    revoke_all(app, 1)
-    token = login(app)["access_token"]
+    app = store_app(keys, store_url, backends.on_close)
+    stale, token = login_after_revoke_all(app)
     environ = protected_environ(JWT_SCHEME, token)
     expected = SQLiteStore if store_url.startswith("sqlite:") else RedisStore
 
@@ -179,13 +192,22 @@ def blueprint_store_contender(
 # -- Flask-JWT-Extended with its Redis blocklist recipe --------------------------
 
 
-def fjwte_redis_app(keys: KeySet, redis_url: str, backends: Backends) -> Flask:
+def blocklist(app: Flask, token: str) -> None:
+    """The recipe's logout: the token's jti in Redis, with a TTL."""
+    with app.app_context():
+        jti = decode_token(token)["jti"]
+    app.extensions[BLOCKLIST_KEY].set(jti, "", ex=TOKEN_LIFETIME)
+
+
+def fjwte_redis_app(keys: KeySet, redis_url: str, on_close: OnClose | None) -> Flask:
     """C-redis: C plus the Redis blocklist recipe of Flask-JWT-Extended's docs
-    ("Blocklist and Token Revoking"); its client is closed with ``backends``."""
+    ("Blocklist and Token Revoking"); its client's ``close`` goes to
+    ``on_close`` (``None``: it lives as long as the process)."""
     app = fjwte_app(keys)
     manager = app.extensions["flask-jwt-extended"]
     jwt_redis_blocklist = redis.StrictRedis.from_url(redis_url, decode_responses=True)
-    backends.on_close(jwt_redis_blocklist.close)
+    if on_close is not None:
+        on_close(jwt_redis_blocklist.close)
 
     @manager.token_in_blocklist_loader
     def check_if_token_is_revoked(
@@ -202,16 +224,13 @@ def fjwte_redis_app(keys: KeySet, redis_url: str, backends: Backends) -> Flask:
 def fjwte_redis_contender(
     keys: KeySet, redis_url: str, backends: Backends
 ) -> Contender:
-    app = fjwte_redis_app(keys, redis_url, backends)
+    app = fjwte_redis_app(keys, redis_url, backends.on_close)
     environ = protected_environ(BEARER_SCHEME, fjwte_token(app))
 
     def probe() -> None:
-        # The recipe's logout: the jti in Redis, with a TTL; then refused.
         victim = fjwte_token(app)
         assert get_protected(app, BEARER_SCHEME, victim).status == 200
-        with app.app_context():
-            jti = decode_token(victim)["jti"]
-        app.extensions[BLOCKLIST_KEY].set(jti, "", ex=TOKEN_LIFETIME)
+        blocklist(app, victim)
         refused = get_protected(app, BEARER_SCHEME, victim)
         assert refused.status == 401, f"a blocklisted jti got {refused.status}"
         commands = count_redis_commands(redis_url, app, environ)
@@ -255,6 +274,34 @@ def store_contenders(keys: KeySet, backends: Backends) -> list[Contender]:
             )
         )
     return contenders
+
+
+# -- over HTTP ------------------------------------------------------------------
+
+
+def http_store_app(
+    key: str, keys: KeySet, store_url: str, on_close: OnClose | None = None
+) -> Flask:
+    """The app of store contender ``key`` (``C-redis``, ``D-sqlite``,
+    ``D-redis``) on ``store_url``, configured as in-process."""
+    if key == "C-redis":
+        return fjwte_redis_app(keys, store_url, on_close)
+    if key in ("D-sqlite", "D-redis"):
+        return store_app(keys, store_url, on_close)
+    raise ValueError(f"no HTTP store app {key!r}")
+
+
+def http_store_headers(key: str, keys: KeySet, store_url: str) -> HttpHeaders:
+    """A token for :func:`http_store_app` and a revoked one, minted and
+    revoked on ``store_url`` as the in-process contender does."""
+    with contextlib.ExitStack() as stack:
+        app = http_store_app(key, keys, store_url, stack.callback)
+        if key == "C-redis":
+            token, victim = fjwte_token(app), fjwte_token(app)
+            blocklist(app, victim)
+            return HttpHeaders(f"{BEARER_SCHEME} {token}", f"{BEARER_SCHEME} {victim}")
+        stale, token = login_after_revoke_all(app)
+        return HttpHeaders(f"{JWT_SCHEME} {token}", f"{JWT_SCHEME} {stale}")
 
 
 # -- refresh -------------------------------------------------------------------
@@ -344,7 +391,7 @@ def refresh_contenders(keys: KeySet, backends: Backends) -> list[RefreshContende
         RefreshContender(
             name,
             f"POST {REFRESH_PATH}, {name} store",
-            store_app(keys, url, backends),
+            store_app(keys, url, backends.on_close),
             notes=[f"JWT_TOKEN_STORE={url}"],
         )
         for name, url in stores

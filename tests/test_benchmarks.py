@@ -9,6 +9,7 @@ when one does not.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -125,6 +126,80 @@ def test_http_apps(key):
     environ = make_environ(PROTECTED_PATH, authorization=apps.http_authorization(key))
     response = call(app.wsgi_app, environ)
     assert (response.status, response.body) == (200, EXPECTED_BODY)
+    missing = call(app.wsgi_app, make_environ(PROTECTED_PATH))
+    assert missing.status == (200 if key == "A" else 401)
+
+
+@pytest.mark.parametrize("key", ["C-redis", "D-sqlite", "D-redis"])
+def test_http_store_apps_answer_200_then_401(key, with_redis):
+    url = httpbench.store_url(key, with_redis)
+    headers = apps.http_headers(key, url)  # minted first, as the run does
+    assert headers.revoked is not None
+    with contextlib.ExitStack() as stack:
+        app = apps.http_app(key, url, stack.callback)
+        client = stack.enter_context(app.test_client())
+        response = client.get(PROTECTED_PATH, headers={"Authorization": headers.valid})
+        assert (response.status_code, response.data) == (200, EXPECTED_BODY)
+        refused = client.get(PROTECTED_PATH, headers={"Authorization": headers.revoked})
+        assert refused.status_code == 401
+        # Revoked after the app was built: the lookup is made per request.
+        token = headers.valid.split()[1]
+        if key == "C-redis":
+            lifecycle.blocklist(app, token)
+        else:
+            logout = client.post(
+                lifecycle.REVOKE_PATH, headers={"Authorization": headers.valid}
+            )
+            assert logout.status_code == 204
+        again = client.get(PROTECTED_PATH, headers={"Authorization": headers.valid})
+        assert again.status_code == 401
+
+
+def test_http_store_apps_need_their_store():
+    with pytest.raises(ValueError, match="needs its store URL"):
+        apps.http_app("D-sqlite")
+    with pytest.raises(ValueError, match="needs its store URL"):
+        apps.http_headers("C-redis")
+
+
+def test_http_serves_the_store_contenders_on_the_run_backends(with_redis, tmp_path):
+    assert httpbench.served_keys(with_redis) == list(httpbench.CONTENDERS)
+    sqlite_url = httpbench.store_url("D-sqlite", with_redis)
+    assert sqlite_url == f"sqlite:///{with_redis.directory / httpbench.SQLITE_FILE}"
+    assert httpbench.store_url("D-redis", with_redis) == with_redis.redis_url
+    assert httpbench.store_url("C-redis", with_redis) == with_redis.redis_url
+    assert httpbench.store_url("D", with_redis) is None
+    without = backends.Backends(None, "no redis-server")
+    with without:
+        assert httpbench.served_keys(without) == ["A", "C", "D", "D-sqlite"]
+
+
+def test_http_entry_point_is_what_gunicorn_calls(monkeypatch):
+    import_app = pytest.importorskip("gunicorn.util").import_app
+    calls = []
+
+    def http_app(*args):
+        calls.append(args)
+        return apps.bare_app()
+
+    monkeypatch.setattr(apps, "http_app", http_app)
+    url = "sqlite:////tmp/a 'b'/http.sqlite3"
+    import_app(httpbench.entry_point("D-sqlite", url))
+    import_app(httpbench.entry_point("A"))
+    assert calls == [("D-sqlite", url), ("A",)]
+
+
+def test_http_part_skipped_without_wrk(monkeypatch, without_redis):
+    monkeypatch.setattr(httpbench.shutil, "which", lambda name: None)
+    assert httpbench.run_http(1, 1, without_redis) == {
+        "skipped": "wrk not found (apt-get install -y wrk)"
+    }
+
+
+def test_http_part_runs_by_default():
+    assert cli.parse_args([]).http is None  # when wrk is installed
+    assert cli.parse_args(["--http"]).http is True
+    assert cli.parse_args(["--no-http"]).http is False
 
 
 def test_scaling_server_serves_every_token():
@@ -294,13 +369,37 @@ def test_refresh_check_notices_tokens_not_spent(hs256, without_redis):
 
 def test_store_targets():
     ratios = {"D-sqlite/A": 0.85, "D-redis/A": 0.5, "D-redis/C-redis": 1.6}
-    results = {"protected": {"HS256": {"ratios": ratios}}}
+    http_ratios = {"D-sqlite/A": 0.79, "D-redis/A": 0.61, "D/A": 1.0}
+    results = {
+        "protected": {"HS256": {"ratios": ratios}},
+        "http": {"ratios": http_ratios},
+    }
     evaluated = report.evaluate_targets(results)
+    in_process = [row for row in evaluated if row["measured"] == "in-process"]
     verdicts = {
         f"{target.numerator}/{target.denominator}": (row["ratio"], row["met"])
-        for target, row in zip(report.TARGETS, evaluated, strict=True)
+        for target, row in zip(report.TARGETS, in_process, strict=True)
     }
     assert verdicts["D-sqlite/A"] == (0.85, True)
     assert verdicts["D-redis/A"] == (0.5, False)
     assert verdicts["D-redis/C-redis"] == (1.6, True)
     assert verdicts["D/A"] == (None, None)
+    # Over HTTP: the three store targets only, each labelled.
+    over_http = [
+        (row["name"], row["ratio"], row["met"])
+        for row in evaluated
+        if row["measured"] == "HTTP"
+    ]
+    assert over_http == [
+        ("warm D-sqlite >= 0.80x A (SQLite store)", 0.79, False),
+        ("warm D-redis >= 0.60x A (Redis store)", 0.61, True),
+        ("warm D-redis >= 1.50x C-redis (FJE Redis blocklist)", None, None),
+    ]
+    printed = "\n".join(report.format_targets(evaluated))
+    assert "HTTP       warm D-redis >= 0.60x A (Redis store)" in printed
+    assert printed.count("NOT RUN") == 5  # D/A, E/B, E/C, issuance; HTTP C-redis
+
+
+def test_targets_without_an_http_part():
+    evaluated = report.evaluate_targets({"protected": {}, "http": None})
+    assert [row["met"] for row in evaluated] == [None] * 10
