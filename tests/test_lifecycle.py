@@ -666,3 +666,14 @@ def test_exp_beyond_any_float_is_kept_for_the_longest_lifetime(app):
         settings = app.extensions["jwt_blueprint"].settings()
         expiry = token_expiry({"exp": 10**400}, settings)
     assert expiry == pytest.approx(time.time() + longest_lifetime(settings), abs=5)
+
+
+def test_strategy_refresh_is_what_the_endpoint_does(app, client):
+    tokens = login(client)
+    with app.app_context():
+        rotated = app.extensions["jwt"].refresh(tokens["refresh_token"])
+    assert rotated.refresh_token is not None
+    assert claims_of(rotated)["fresh"] is False
+    assert get(client, rotated).status_code == 200
+    # The endpoint now sees the token as spent.
+    assert_refused(refresh(client, tokens["refresh_token"]))
