@@ -6,11 +6,14 @@ Nothing here imports Flask.
 from __future__ import annotations
 
 import functools
+import math
+import time
 import typing as t
 from collections.abc import Mapping
 
 import jwt
 
+from .exceptions import InvalidTokenError
 from .exceptions import MissingClaimError
 from .tokens import unverified_header
 from .typing import Claims
@@ -54,37 +57,84 @@ def identity_id_of(identity: t.Any) -> t.Any:
 
 def subject_of(claims: Mapping[str, t.Any]) -> str | None:
     """The identity a token speaks for, as revocation keys it: ``sub``, else
-    the ``identity`` claim, as text; ``None`` when it has neither."""
+    the ``identity`` claim, as text; ``None`` when it has neither, or one
+    that is not a string or an integer."""
     subject = claims.get("sub")
     if subject is None:
         subject = claims.get("identity")
-    if subject is None or isinstance(subject, (dict, list)):
+    if isinstance(subject, bool) or not isinstance(subject, (str, int)):
         return None
-    return str(subject)
+    try:
+        return str(subject)
+    except ValueError:  # an integer beyond sys.get_int_max_str_digits()
+        return None
+
+
+#: The longest id a store is asked to look up; ours are 22 characters.
+MAX_KEY_LENGTH = 512
+#: How far in the future a login time may be before it is not believed.
+_MAX_CLOCK_SKEW = 24 * 60 * 60
+
+
+def store_key(value: str, claim: str) -> str:
+    """``value``, checked to be an id a store can keep: short, and text
+    that UTF-8 can encode (no lone surrogates).
+
+    :raises InvalidTokenError: naming ``claim``, if it is not.
+    """
+    if len(value) > MAX_KEY_LENGTH or not (value.isascii() or _encodable(value)):
+        raise InvalidTokenError(f'The "{claim}" claim is not a valid identifier')
+    return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def login_time(claims: Mapping[str, t.Any]) -> float | None:
+    """When the login a token descends from happened: ``auth_time``, else
+    ``iat``; ``None`` (before any revocation) when that is not a finite
+    number of seconds, or lies more than a day ahead."""
+    value = claims.get(AUTH_TIME_CLAIM)
+    if value is None:
+        value = claims.get("iat")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    if not math.isfinite(seconds) or seconds > time.time() + _MAX_CLOCK_SKEW:
+        return None
+    return seconds
 
 
 def revocation_keys(
     claims: Mapping[str, t.Any],
 ) -> tuple[str, str | None, str | None, float | None]:
     """What a store looks a token up by: ``(jti, family, subject,
-    issued_at)``, ``issued_at`` being the time of its login (``auth_time``,
-    else ``iat``).
+    issued_at)``, ``issued_at`` being the :func:`login_time`.
 
     :raises MissingClaimError: if the token has no ``jti``: with a store,
         a token that cannot be revoked is not accepted.
+    :raises InvalidTokenError: if an id is not one a store can keep.
     """
     jti = claims.get("jti")
     if jti is None:
         raise MissingClaimError("jti")
+    if not isinstance(jti, str):
+        raise InvalidTokenError("JWT ID must be a string")
     family = claims.get(FAMILY_CLAIM)
-    issued_at = claims.get(AUTH_TIME_CLAIM, claims.get("iat"))
-    if isinstance(issued_at, bool) or not isinstance(issued_at, (int, float)):
-        issued_at = None  # counts as issued before any revocation
+    subject = subject_of(claims)
     return (
-        str(jti),
-        family if isinstance(family, str) else None,
-        subject_of(claims),
-        issued_at,
+        store_key(jti, "jti"),
+        store_key(family, FAMILY_CLAIM) if isinstance(family, str) else None,
+        None if subject is None else store_key(subject, "sub"),
+        login_time(claims),
     )
 
 

@@ -19,7 +19,10 @@ import time
 import typing as t
 from collections.abc import Mapping
 
+from .claims import AUTH_TIME_CLAIM
 from .claims import FAMILY_CLAIM
+from .claims import login_time
+from .claims import revocation_keys
 from .claims import subject_of
 from .exceptions import ExpiredTokenError
 from .exceptions import InvalidTokenError
@@ -136,16 +139,18 @@ class TokenLifecycle(VerificationPipeline):
         settings = get_state().settings()
         store = require_store(settings)
         claims = verified.claims
-        family = claims.get(FAMILY_CLAIM)
-        if not isinstance(family, str):
+        jti, family, _, _ = revocation_keys(claims)
+        if family is None:
             raise MissingClaimError(FAMILY_CLAIM)
         deadline = claims["exp"]
-        auth_time = claims.get("auth_time", claims["iat"])
+        auth_time = login_time({AUTH_TIME_CLAIM: claims[AUTH_TIME_CLAIM]})
+        if auth_time is None:
+            raise InvalidTokenError("Login time (auth_time) must be a number")
         access, next_jti = self._issue_pair(
             verified.identity, family, deadline, auth_time, False, settings
         )
         expiry = family_expiry(token_expiry(claims, settings), settings)
-        if not store.rotate(family, str(claims["jti"]), next_jti, expiry):
+        if not store.rotate(family, jti, next_jti, expiry):
             store.revoke_family(family, expiry)
             logger.warning(
                 "jwt_blueprint: a refresh token of %r that is not its login's"
@@ -174,15 +179,15 @@ class TokenLifecycle(VerificationPipeline):
         refresh_claims = None
         if refresh_token is not None:
             refresh_claims = self._refresh_claims(refresh_token, claims, settings)
-        jti = claims.get("jti")
-        if jti is None:
-            raise MissingClaimError("jti")
-        store.revoke_token(str(jti), token_expiry(claims, settings))
-        for revoked in (claims, refresh_claims):
-            if revoked is None:
-                continue
-            family = revoked.get(FAMILY_CLAIM)
-            if isinstance(family, str):
+        jti = revocation_keys(claims)[0]
+        families = [
+            revocation_keys(revoked)[1]
+            for revoked in (claims, refresh_claims)
+            if revoked is not None
+        ]
+        store.revoke_token(jti, token_expiry(claims, settings))
+        for family in families:
+            if family is not None:
                 # A family lives until its login's deadline, at most a
                 # refresh lifetime from now.
                 deadline = time.time() + settings.refresh_expiration_delta

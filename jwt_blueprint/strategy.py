@@ -21,8 +21,10 @@ import secrets
 import time
 import typing as t
 import warnings
+from calendar import timegm
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from datetime import timedelta
 
 from flask import current_app
@@ -78,6 +80,9 @@ class _Stamp:
     headers: Claims | None = None
     #: Whether the token cannot be issued without them.
     required: bool = False
+    #: With a token store, the latest ``exp`` allowed: a revocation is kept
+    #: only as long as the longest lifetime configured.
+    latest_exp: float | None = None
     #: Whether the payload step applied them.
     applied: bool = False
 
@@ -95,8 +100,21 @@ class _Stamp:
             if "jti" not in payload:
                 # Every token can be revoked, whatever the handler wrote.
                 payload["jti"] = new_token_id()
+        if self.latest_exp is not None:
+            _check_lifetime(payload.get("exp"), self.latest_exp)
         self.applied = True
         return payload
+
+
+def _check_lifetime(exp: t.Any, latest: float) -> None:
+    if isinstance(exp, datetime):
+        exp = timegm(exp.utctimetuple())
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or exp > latest:
+        raise ValueError(
+            "with a token store, a token's exp cannot exceed the longest of"
+            " JWT_EXPIRATION_DELTA and JWT_REFRESH_EXPIRATION_DELTA plus"
+            f" JWT_LEEWAY from now, as revocations are kept that long; not {exp!r}"
+        )
 
 
 #: The stamp of the token being issued: the payload and encode handlers
@@ -304,9 +322,10 @@ class JWTStrategy(TokenLifecycle):
         :raises TypeError: if both set ``exp``, or ``expires_delta`` is not a
             duration.
         :raises ValueError: if ``expires_delta`` is not finite, or, with a
-            token store, longer than the longest configured lifetime
-            (``JWT_EXPIRATION_DELTA`` or ``JWT_REFRESH_EXPIRATION_DELTA``,
-            plus ``JWT_LEEWAY``), as revocations are kept that long.
+            token store, if the token's ``exp`` (however set) is further
+            than the longest configured lifetime (``JWT_EXPIRATION_DELTA``
+            or ``JWT_REFRESH_EXPIRATION_DELTA``, plus ``JWT_LEEWAY``), as
+            revocations are kept that long.
         :raises RuntimeError: if ``expires_delta`` or ``claims`` were given,
             or a token store is configured, and the encode handler built its
             claims another way (without ``jwt_payload_callback`` or the
@@ -319,12 +338,6 @@ class JWTStrategy(TokenLifecycle):
         settings = get_state().settings()
         lifecycle: dict[str, t.Any] | None = None
         if settings.store is not None:
-            if expires_delta is not None and expires_delta > longest_lifetime(settings):
-                raise ValueError(
-                    "with a token store, expires_delta cannot exceed the longest"
-                    " of JWT_EXPIRATION_DELTA and JWT_REFRESH_EXPIRATION_DELTA"
-                    " plus JWT_LEEWAY: revocations are kept that long"
-                )
             lifecycle = {
                 TYPE_CLAIM: ACCESS,
                 FRESH_CLAIM: bool(fresh),
@@ -373,7 +386,12 @@ class JWTStrategy(TokenLifecycle):
         settings: Settings,
     ) -> tuple[AccessToken, str]:
         """An access token and a refresh token of ``family``, the refresh
-        token expiring at the family's ``deadline``; and its ``jti``."""
+        token expiring at the family's ``deadline`` (or sooner, if
+        ``JWT_REFRESH_EXPIRATION_DELTA`` was shortened since); and its
+        ``jti``."""
+        deadline = min(
+            deadline, math.floor(time.time() + settings.refresh_expiration_delta)
+        )
         access = self._issue(
             identity,
             _Stamp(
@@ -412,6 +430,7 @@ class JWTStrategy(TokenLifecycle):
     def _issue(self, identity: t.Any, stamp: _Stamp, settings: Settings) -> AccessToken:
         if settings.store is not None:
             stamp.required = True
+            stamp.latest_exp = time.time() + longest_lifetime(settings)
         # Set even without overrides, so a token minted while minting another
         # one (from a payload handler, say) does not get that one's.
         reset = _stamp.set(stamp)

@@ -490,6 +490,7 @@ def signed_refresh_token(**overrides: t.Any) -> str:
         "jti": "forged-but-signed-0123456789",
         "type": "refresh",
         "fam": "family-0123456789abcdef",
+        "auth_time": now,
     }
     payload.update(overrides)
     return make_token({k: v for k, v in payload.items() if v is not None})

@@ -7,12 +7,14 @@ import json
 import logging
 import os
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
 import typing as t
 import urllib.error
 import urllib.request
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -778,3 +780,220 @@ def test_without_a_store_a_stale_token_gets_only_the_fresh_claim(tmp_path):
     claims = pyjwt.decode(stale, SECRET, algorithms=["HS256"])
     assert set(claims) == {"identity", "sub", "iat", "nbf", "exp", "jti", "fresh"}
     assert claims["fresh"] is False
+
+
+def run_store(path: Any, code: str) -> str:
+    """Run ``code`` with ``s``, a SQLiteStore on ``path``, in another process,
+    which closes it and exits, as a worker does."""
+    script = (
+        "import sys, time\n"
+        "from jwt_blueprint.stores import SQLiteStore\n"
+        f"s = SQLiteStore({str(path)!r})\n"
+        f"{code}\n"
+        "s.close()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_sqlite_keeps_its_locks_while_workers_come_and_go(tmp_path):
+    # Two connections in this process, as two concurrent requests make; a
+    # worker that opens the file and exits must not take the WAL away.
+    path = tmp_path / "tokens.sqlite3"
+    store = SQLiteStore(path)
+    store.start_family("login", "r0", time.time() + 3600)
+    with store._connection(), store._connection():
+        pass
+    run_store(path, "s.is_revoked('warm', None, None, None)")
+    assert os.path.exists(f"{path}-wal")
+    store.revoke_token("stolen", time.time() + 3600)
+    seen = run_store(path, "print(s.is_revoked('stolen', None, None, None))")
+    assert seen == "True"
+    assert store.rotate("login", "r0", "r2", time.time() + 3600)
+    other = run_store(path, "print(s.rotate('login', 'r0', 'r1', time.time() + 3600))")
+    assert other == "False"
+    store.close()
+
+
+def test_redis_rotation_survives_a_late_reply(redis_server, tmp_path):
+    import redis
+
+    redis_server.flushall()
+    app = lifecycle_app({"JWT_TOKEN_STORE": redis_server.url}, str(tmp_path))
+    client = app.test_client()
+    tokens = login(client)
+    store = app.extensions["jwt_blueprint"].settings().store.store
+    script = store._rotate
+    late = [True]
+
+    def late_reply(**call: Any) -> Any:
+        answer = script(**call)  # it ran; the reply is what gets lost
+        if late:
+            late.pop()
+            raise redis.TimeoutError("Timeout reading from socket")
+        return answer
+
+    store._rotate = late_reply
+    body = {"refresh_token": tokens["refresh_token"]}
+    response = client.post("/auth/refresh", json=body)
+    assert response.status_code == 200
+    assert not late  # the late reply happened, and was recovered from
+    headers = auth_header(response.json["access_token"])
+    assert client.get("/protected", headers=headers).status_code == 200
+    close_store(app)
+
+
+def test_with_a_store_no_exp_outlives_what_a_revocation_is_kept_for(tmp_path):
+    from conftest import USERID_TABLE
+
+    app = lifecycle_app({"JWT_TOKEN_STORE": "memory://"}, str(tmp_path))
+    strategy = app.extensions["jwt"]
+    far = int(time.time()) + 400 * 86400
+    with app.app_context():
+        with pytest.raises(ValueError, match="cannot exceed the longest"):
+            strategy.create_access_token(USERID_TABLE[1], claims={"exp": far})
+        default_payload = strategy.make_payload
+
+        @strategy.jwt_payload_handler
+        def payload(user):
+            return {**default_payload(user), "exp": far}
+
+        with pytest.raises(ValueError, match="cannot exceed the longest"):
+            strategy.create_access_token(USERID_TABLE[1])
+
+        @strategy.jwt_payload_handler
+        def no_exp(user):
+            claims = default_payload(user)
+            del claims["exp"]
+            return claims
+
+        app.config["JWT_REQUIRED_CLAIMS"] = ["iat"]
+        with pytest.raises(ValueError, match="not None"):
+            strategy.create_access_token(USERID_TABLE[1])
+
+
+def signed(**claims: Any) -> str:
+    import jwt as pyjwt
+
+    now = int(time.time())
+    payload = {"iat": now, "nbf": now, "exp": now + 60, "jti": "id-0123456789"}
+    payload.update(claims)
+    return pyjwt.encode(payload, SECRET, "HS256")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "\ud800", "identity": 1},
+        {"sub": "x" * 600, "identity": 1},
+        {"identity": 1, "fam": "\udfff"},
+        {"identity": 1, "jti": "\ud800"},
+    ],
+)
+def test_ids_a_store_cannot_keep_are_refused_not_an_outage(tmp_path, claims):
+    app = lifecycle_app({"JWT_TOKEN_STORE": f"sqlite:///{tmp_path / 't.db'}"})
+    client = app.test_client()
+    victim = auth_header(login(client)["access_token"])
+    response = client.get("/protected", headers=auth_header(signed(**claims)))
+    assert response.status_code == 401
+    assert response.json["description"].endswith("is not a valid identifier")
+    assert client.get("/protected", headers=victim).status_code == 200
+    close_store(app)
+
+
+@pytest.mark.parametrize(
+    "login_time", [float("inf"), float("nan"), 10**400, 1e300, "yesterday", True]
+)
+def test_odd_login_times_do_not_escape_revoke_all(tmp_path, login_time):
+    app = lifecycle_app({"JWT_TOKEN_STORE": "memory://"}, str(tmp_path))
+    with app.app_context():
+        app.extensions["jwt"].revoke_all(1)
+    token = signed(identity=1, sub="1", auth_time=login_time)
+    client = app.test_client()
+    response = client.get("/protected", headers=auth_header(token))
+    assert response.status_code == 401
+    assert response.json["description"] == "Token has been revoked"
+
+
+class GatedStore(MemoryStore):
+    """Hangs in is_revoked while :attr:`gate` is closed, then fails or not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.gate.set()
+        self.fail = False
+        self.calls = 0
+
+    def is_revoked(self, jti, family, subject, issued_at) -> bool:
+        self.calls += 1
+        self.gate.wait(10)
+        if self.fail:
+            raise TimeoutError("stalled")
+        return super().is_revoked(jti, family, subject, issued_at)
+
+
+def test_after_the_cooldown_one_request_probes_the_store(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(GuardedStore, "cooldown", 0.05)
+    store = GatedStore()
+    app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
+    client = app.test_client()
+    headers = auth_header(login(client)["access_token"])
+    store.fail = True
+    with caplog.at_level(logging.WARNING, logger="jwt_blueprint"):
+        assert client.get("/protected", headers=headers).status_code == 503
+        time.sleep(0.06)
+        store.fail, store.calls = False, 0
+        store.gate.clear()  # the probe hangs until the gate opens
+        statuses: list[int] = []
+        probe = threading.Thread(
+            target=lambda: statuses.append(
+                app.test_client().get("/protected", headers=headers).status_code
+            )
+        )
+        probe.start()
+        while store.calls == 0:
+            time.sleep(0.001)
+        # While it probes, the others are refused without waiting on it.
+        assert client.get("/protected", headers=headers).status_code == 503
+        assert store.calls == 1
+        store.gate.set()
+        probe.join()
+        assert statuses == [200]
+        assert client.get("/protected", headers=headers).status_code == 200
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert "failed; refusing" in messages[0]
+    assert messages[1].endswith("answers again")
+
+
+def test_a_late_success_does_not_end_an_outage(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(GuardedStore, "cooldown", 60.0)
+    store = GatedStore()
+    app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
+    headers = auth_header(login(app.test_client())["access_token"])
+    store.gate.clear()
+    statuses: list[int] = []
+    slow = threading.Thread(
+        target=lambda: statuses.append(
+            app.test_client().get("/protected", headers=headers).status_code
+        )
+    )
+    slow.start()
+    while store.calls == 0:
+        time.sleep(0.001)
+    # Meanwhile the store fails another request: an outage begins.
+    guarded = app.extensions["jwt_blueprint"].settings().store
+    guarded._failed(TimeoutError("stalled"))
+    store.gate.set()
+    slow.join()
+    assert statuses == [200]  # its own answer stands
+    # But it started before the failure, so the outage goes on.
+    response = app.test_client().get("/protected", headers=headers)
+    assert response.status_code == 503

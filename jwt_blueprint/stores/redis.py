@@ -102,10 +102,15 @@ class RedisStore:
     def rotate(
         self, family: str, refresh_jti: str, next_jti: str, expires_at: float
     ) -> bool:
-        key = self._family_current + family
-        rotated = self._rotate(
-            keys=[key], args=[refresh_jti, next_jti, _ms(expires_at)]
-        )
+        keys = [self._family_current + family]
+        args: list[str | int] = [refresh_jti, next_jti, _ms(expires_at)]
+        try:
+            rotated = self._rotate(keys=keys, args=args)
+        except redis.TimeoutError:
+            # The script may have run, and only its reply been late: running
+            # it again answers the same (it accepts its own next_jti), where
+            # a 503 would make the client's retry look like a reuse.
+            rotated = self._rotate(keys=keys, args=args)
         return bool(rotated)
 
     def revoke_token(self, jti: str, expires_at: float) -> None:

@@ -199,9 +199,7 @@ class SQLiteStore:
         directory = os.path.dirname(self.path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        # Owner only, like an instance folder's other files; SQLite gives its
-        # -wal and -shm files the database file's mode.
-        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        creating = not os.path.exists(self.path)
         db = sqlite3.connect(
             self.path,
             timeout=self.timeout,
@@ -209,6 +207,12 @@ class SQLiteStore:
             check_same_thread=False,
         )
         try:
+            if creating:
+                # Owner only, like the instance folder's other files; SQLite
+                # gives the -wal and -shm files the database file's mode. A
+                # chmod, because opening and closing a descriptor of our own
+                # would drop this process's SQLite locks on the file.
+                os.chmod(self.path, 0o600)
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             if not self._ready:
