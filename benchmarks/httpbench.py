@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from pathlib import Path
 from .apps import http_headers
 from .apps import HttpHeaders
 from .backends import Backends
+from .backends import free_port
 from .common import EXPECTED_BODY
 from .common import PROTECTED_PATH
 from .lifecycle import PROBE_REQUESTS
@@ -63,13 +63,6 @@ def gunicorn_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def served_keys(backends: Backends) -> list[str]:

@@ -331,9 +331,11 @@ def test_benchmark_redis_server_starts_and_stops():
     with backends.RedisServer(require_redis_server()) as server:
         with redis.Redis.from_url(server.url) as client:
             assert client.ping()
-        pid = server.process.pid
-    assert server.process.poll() is not None
-    assert not os.path.exists(server.directory)
+        pid = server.pid
+        assert pid is not None
+    assert not server.running
+    assert server.pid is None
+    assert not os.path.exists(server.tmpdir)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 
