@@ -57,17 +57,24 @@ def identity_id_of(identity: t.Any) -> t.Any:
 
 def subject_of(claims: Mapping[str, t.Any]) -> str | None:
     """The identity a token speaks for, as revocation keys it: ``sub``, else
-    the ``identity`` claim, as text; ``None`` when it has neither, or one
-    that is not a string or an integer."""
+    the ``identity`` claim, as text; ``None`` when it has neither.
+
+    :raises InvalidTokenError: if the one it has cannot be a key: an object
+        or a list, a boolean, or an integer too long to write out.
+    """
     subject = claims.get("sub")
     if subject is None:
         subject = claims.get("identity")
-    if isinstance(subject, bool) or not isinstance(subject, (str, int)):
-        return None
+        if subject is None:
+            return None
+    if isinstance(subject, (bool, dict, list)):
+        raise InvalidTokenError("The subject (sub, else identity) is not an id")
     try:
         return str(subject)
     except ValueError:  # an integer beyond sys.get_int_max_str_digits()
-        return None
+        raise InvalidTokenError(
+            "The subject (sub, else identity) is not an id"
+        ) from None
 
 
 #: The longest id a store is asked to look up; ours are 22 characters.

@@ -217,6 +217,11 @@ def load_settings(
         cache_size=cache_size,
         claims_type=TokenClaims,
     )
+    store = _token_store(config, refresh_enabled, open_store or _open_here)
+    if store is not None:
+        _check_expiry_for_store(
+            verify, verify_expiration, verifying["exp"], required_claims
+        )
     if keys.signing is not None and not codec.keys_match():
         raise ConfigError(
             "JWT_PUBLIC_KEY", f"does not verify what the {algorithm} private key signs"
@@ -232,7 +237,7 @@ def load_settings(
         not_before_delta=_seconds(config, "JWT_NOT_BEFORE_DELTA"),
         max_token_size=max_token_size,
         codec=codec,
-        store=_token_store(config, refresh_enabled, open_store or _open_here),
+        store=store,
         refresh_enabled=refresh_enabled,
         refresh_expiration_delta=refresh_expiration_delta,
     )
@@ -258,6 +263,30 @@ def _token_store(
         return open_store(value)
     except (ValueError, ImportError) as exc:
         raise ConfigError(key, f"{_shown(value)}: {exc}") from None
+
+
+def _check_expiry_for_store(
+    verify: bool,
+    verify_expiration: bool,
+    verify_exp: bool,
+    required_claims: tuple[str, ...],
+) -> None:
+    # A revocation is kept until its token expires: a token that never
+    # expires would come back when the revocation is forgotten.
+    reason = "revocations are kept only until the tokens expire"
+    if not verify_exp:
+        key = (
+            "JWT_VERIFY"
+            if not verify
+            else "JWT_VERIFY_EXPIRATION"
+            if not verify_expiration
+            else "JWT_VERIFY_CLAIMS"
+        )
+        raise ConfigError(key, f"a token store needs exp verified: {reason}")
+    if "exp" not in required_claims:
+        raise ConfigError(
+            "JWT_REQUIRED_CLAIMS", f"must include 'exp' with a token store: {reason}"
+        )
 
 
 def _open_here(value: str | TokenStore) -> GuardedStore:

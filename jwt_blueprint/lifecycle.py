@@ -56,13 +56,27 @@ def require_store(settings: Settings) -> GuardedStore:
     return settings.store
 
 
+#: Seconds a token's ``exp`` may be past the limit: a payload handler runs
+#: a moment after the limit is taken, and may round up.
+LIFETIME_SLACK = 1.0
+
+
+def _lifetime(settings: Settings) -> float:
+    lifetime = max(settings.expiration_delta, settings.refresh_expiration_delta)
+    return lifetime + LIFETIME_SLACK
+
+
+def latest_exp(settings: Settings) -> float:
+    """The latest ``exp`` a token issued now may have, with a store: now plus
+    the longest configured lifetime, and :data:`LIFETIME_SLACK`."""
+    return time.time() + _lifetime(settings)
+
+
 def longest_lifetime(settings: Settings) -> float:
-    """The longest a token issued here lives, in seconds: how long a
-    revocation must be kept to outlive what it refuses."""
-    return (
-        max(settings.expiration_delta, settings.refresh_expiration_delta)
-        + settings.codec.leeway
-    )
+    """How long, in seconds, a token issued now may still be accepted: to
+    :func:`latest_exp`, plus the leeway. A revocation is kept that long, to
+    outlive what it refuses."""
+    return _lifetime(settings) + settings.codec.leeway
 
 
 def token_expiry(claims: Mapping[str, t.Any], settings: Settings) -> float:
@@ -223,10 +237,14 @@ class TokenLifecycle(VerificationPipeline):
         """
         settings = get_state().settings()
         store = require_store(settings)
+        subject: str | None
         if isinstance(identity, (str, int)) and not isinstance(identity, bool):
-            subject: str | None = str(identity)
+            subject = str(identity)
         else:
-            subject = subject_of(self.build_payload(identity))
+            try:
+                subject = subject_of(self.build_payload(identity))
+            except InvalidTokenError:
+                subject = None
         if subject is None:
             raise TypeError(
                 "revoke_all matches tokens by their 'sub' (else 'identity')"

@@ -48,7 +48,7 @@ from .handlers import HandlerAttribute
 from .handlers import Handlers
 from .handlers import resolve
 from .lifecycle import family_expiry
-from .lifecycle import longest_lifetime
+from .lifecycle import latest_exp
 from .lifecycle import TokenLifecycle
 from .schemas import ErrorSchema
 from .schemas import TokenSchema
@@ -112,8 +112,8 @@ def _check_lifetime(exp: t.Any, latest: float) -> None:
     if isinstance(exp, bool) or not isinstance(exp, (int, float)) or exp > latest:
         raise ValueError(
             "with a token store, a token's exp cannot exceed the longest of"
-            " JWT_EXPIRATION_DELTA and JWT_REFRESH_EXPIRATION_DELTA plus"
-            f" JWT_LEEWAY from now, as revocations are kept that long; not {exp!r}"
+            " JWT_EXPIRATION_DELTA and JWT_REFRESH_EXPIRATION_DELTA from now,"
+            f" as revocations are kept that long; not {exp!r}"
         )
 
 
@@ -430,7 +430,7 @@ class JWTStrategy(TokenLifecycle):
     def _issue(self, identity: t.Any, stamp: _Stamp, settings: Settings) -> AccessToken:
         if settings.store is not None:
             stamp.required = True
-            stamp.latest_exp = time.time() + longest_lifetime(settings)
+            stamp.latest_exp = latest_exp(settings)
         # Set even without overrides, so a token minted while minting another
         # one (from a payload handler, say) does not get that one's.
         reset = _stamp.set(stamp)

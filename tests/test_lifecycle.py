@@ -678,3 +678,61 @@ def test_strategy_refresh_is_what_the_endpoint_does(app, client):
     assert get(client, rotated).status_code == 200
     # The endpoint now sees the token as spent.
     assert_refused(refresh(client, tokens["refresh_token"]))
+
+
+def test_revoke_all_matches_a_subject_of_a_richer_type(tmp_path):
+    import uuid
+
+    user_id = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    app = lifecycle_app({"JWT_TOKEN_STORE": "memory://"}, str(tmp_path))
+    strategy = app.extensions["jwt"]
+    default_decode = strategy.decode_token
+
+    @strategy.jwt_decode_handler
+    def decode(token):
+        claims = dict(default_decode(token))
+        claims["sub"] = user_id  # as an app's decode handler may type it
+        return claims
+
+    token = login(app.test_client())["access_token"]
+    client = app.test_client()
+    assert get(client, token).status_code == 200
+    with app.app_context():
+        strategy.revoke_all(str(user_id))
+    assert_refused(get(client, token))
+
+
+def test_a_subject_that_is_not_an_id_is_refused(tmp_path):
+    app = lifecycle_app({"JWT_TOKEN_STORE": "memory://"}, str(tmp_path))
+    strategy = app.extensions["jwt"]
+    default_decode = strategy.decode_token
+
+    @strategy.jwt_decode_handler
+    def decode(token):
+        return {**default_decode(token), "sub": {"id": 1}}
+
+    client = app.test_client()
+    token = login(client)["access_token"]
+    assert_refused(get(client, token), "The subject (sub, else identity) is not an id")
+
+
+def test_an_exp_a_moment_past_the_limit_is_allowed(tmp_path):
+    # The handler runs a moment after the limit is taken, and may round up.
+    app = lifecycle_app(
+        {
+            "JWT_TOKEN_STORE": "memory://",
+            "JWT_EXPIRATION_DELTA": 3600,
+            "JWT_REFRESH_EXPIRATION_DELTA": 3600,
+            "JWT_LEEWAY": 0,
+        },
+        str(tmp_path),
+    )
+    strategy = app.extensions["jwt"]
+    default_payload = strategy.make_payload
+
+    @strategy.jwt_payload_handler
+    def payload(user):
+        return {**default_payload(user), "exp": time.time() + 3600.5}
+
+    client = app.test_client()
+    assert get(client, login(client)["access_token"]).status_code == 200

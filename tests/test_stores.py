@@ -288,6 +288,8 @@ def test_a_failing_store_fails_closed_and_is_logged_once(tmp_path, caplog, no_co
     with caplog.at_level(logging.WARNING, logger="jwt_blueprint"):
         assert client.get("/protected", headers=headers).status_code == 200
         assert client.get("/protected", headers=headers).status_code == 200
+        # The logins' writes failed too: the outage ends when they work.
+        login(client)
     assert [r.getMessage() for r in caplog.records].count(
         f"jwt_blueprint: the token store {store!r} answers again"
     ) == 1
@@ -873,7 +875,6 @@ def test_with_a_store_no_exp_outlives_what_a_revocation_is_kept_for(tmp_path):
             del claims["exp"]
             return claims
 
-        app.config["JWT_REQUIRED_CLAIMS"] = ["iat"]
         with pytest.raises(ValueError, match="not None"):
             strategy.create_access_token(USERID_TABLE[1])
 
@@ -922,25 +923,48 @@ def test_odd_login_times_do_not_escape_revoke_all(tmp_path, login_time):
 
 
 class GatedStore(MemoryStore):
-    """Hangs in is_revoked while :attr:`gate` is closed, then fails or not."""
+    """Fails is_revoked while :attr:`fail`; holds the next call, if asked,
+    until :attr:`gate` opens."""
 
     def __init__(self) -> None:
         super().__init__()
         self.gate = threading.Event()
-        self.gate.set()
+        self.hold_next = False
         self.fail = False
         self.calls = 0
 
     def is_revoked(self, jti, family, subject, issued_at) -> bool:
         self.calls += 1
-        self.gate.wait(10)
+        if self.hold_next:
+            self.hold_next = False
+            self.gate.wait(10)
         if self.fail:
             raise TimeoutError("stalled")
         return super().is_revoked(jti, family, subject, issued_at)
 
 
+def get_in_thread(
+    app: Flask, headers: dict[str, str]
+) -> tuple[threading.Thread, list[int]]:
+    statuses: list[int] = []
+
+    def get() -> None:
+        response = app.test_client().get("/protected", headers=headers)
+        statuses.append(response.status_code)
+
+    thread = threading.Thread(target=get)
+    thread.start()
+    return thread, statuses
+
+
+def wait_for_calls(store: GatedStore, calls: int) -> None:
+    deadline = time.monotonic() + 10
+    while store.calls < calls and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
 def test_after_the_cooldown_one_request_probes_the_store(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(GuardedStore, "cooldown", 0.05)
+    monkeypatch.setattr(GuardedStore, "cooldown", 0.2)
     store = GatedStore()
     app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
     client = app.test_client()
@@ -948,18 +972,10 @@ def test_after_the_cooldown_one_request_probes_the_store(tmp_path, monkeypatch, 
     store.fail = True
     with caplog.at_level(logging.WARNING, logger="jwt_blueprint"):
         assert client.get("/protected", headers=headers).status_code == 503
-        time.sleep(0.06)
-        store.fail, store.calls = False, 0
-        store.gate.clear()  # the probe hangs until the gate opens
-        statuses: list[int] = []
-        probe = threading.Thread(
-            target=lambda: statuses.append(
-                app.test_client().get("/protected", headers=headers).status_code
-            )
-        )
-        probe.start()
-        while store.calls == 0:
-            time.sleep(0.001)
+        time.sleep(0.21)
+        store.fail, store.calls, store.hold_next = False, 0, True
+        probe, statuses = get_in_thread(app, headers)
+        wait_for_calls(store, 1)
         # While it probes, the others are refused without waiting on it.
         assert client.get("/protected", headers=headers).status_code == 503
         assert store.calls == 1
@@ -973,27 +989,87 @@ def test_after_the_cooldown_one_request_probes_the_store(tmp_path, monkeypatch, 
     assert messages[1].endswith("answers again")
 
 
-def test_a_late_success_does_not_end_an_outage(tmp_path, monkeypatch, caplog):
+def test_a_probe_that_hangs_does_not_keep_the_others_out(tmp_path, monkeypatch):
+    monkeypatch.setattr(GuardedStore, "cooldown", 0.05)
+    store = GatedStore()
+    app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
+    client = app.test_client()
+    headers = auth_header(login(client)["access_token"])
+    store.fail = True
+    assert client.get("/protected", headers=headers).status_code == 503
+    time.sleep(0.06)
+    store.fail, store.calls, store.hold_next = False, 0, True
+    probe, statuses = get_in_thread(app, headers)
+    wait_for_calls(store, 1)
+    time.sleep(0.06)  # the probe hangs for longer than a cooldown
+    assert client.get("/protected", headers=headers).status_code == 200
+    store.gate.set()
+    probe.join()
+    assert statuses == [200]
+
+
+def test_a_late_success_does_not_end_an_outage(tmp_path, monkeypatch):
     monkeypatch.setattr(GuardedStore, "cooldown", 60.0)
     store = GatedStore()
     app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
-    headers = auth_header(login(app.test_client())["access_token"])
-    store.gate.clear()
-    statuses: list[int] = []
-    slow = threading.Thread(
-        target=lambda: statuses.append(
-            app.test_client().get("/protected", headers=headers).status_code
-        )
-    )
-    slow.start()
-    while store.calls == 0:
-        time.sleep(0.001)
+    client = app.test_client()
+    headers = auth_header(login(client)["access_token"])
+    store.hold_next = True
+    slow, statuses = get_in_thread(app, headers)
+    wait_for_calls(store, 1)
     # Meanwhile the store fails another request: an outage begins.
-    guarded = app.extensions["jwt_blueprint"].settings().store
-    guarded._failed(TimeoutError("stalled"))
+    store.fail = True
+    assert client.get("/protected", headers=headers).status_code == 503
+    store.fail = False
     store.gate.set()
     slow.join()
     assert statuses == [200]  # its own answer stands
     # But it started before the failure, so the outage goes on.
-    response = app.test_client().get("/protected", headers=headers)
-    assert response.status_code == 503
+    assert client.get("/protected", headers=headers).status_code == 503
+
+
+class WriteFailingStore(MemoryStore):
+    """A store that cannot write (full, or a read-only replica)."""
+
+    read_only = True
+
+    def start_family(self, family: str, refresh_jti: str, expires_at: float) -> None:
+        if self.read_only:
+            raise OSError("database or disk is full")
+        super().start_family(family, refresh_jti, expires_at)
+
+
+def test_a_store_that_refuses_writes_keeps_verifying(tmp_path, caplog):
+    store = WriteFailingStore()
+    store.read_only = False
+    app = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path))
+    client = app.test_client()
+    headers = auth_header(login(client)["access_token"])
+    store.read_only = True
+    with caplog.at_level(logging.WARNING, logger="jwt_blueprint"):
+        for _ in range(3):
+            assert client.post("/auth", json=CREDENTIALS).status_code == 503
+            assert client.get("/protected", headers=headers).status_code == 200
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 1
+    assert "failed; refusing" in messages[0]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("JWT_VERIFY", False),
+        ("JWT_VERIFY_EXPIRATION", False),
+        ("JWT_VERIFY_CLAIMS", ["signature", "nbf", "iat"]),
+        ("JWT_REQUIRED_CLAIMS", ["iat", "nbf"]),
+    ],
+)
+def test_a_store_needs_tokens_that_expire(tmp_path, caplog, key, value):
+    # A revocation is kept until its token expires: a token that never
+    # expires would come back once the revocation is forgotten.
+    config = {"JWT_TOKEN_STORE": "memory://", key: value}
+    with caplog.at_level(logging.CRITICAL, logger="jwt_blueprint"):
+        with pytest.raises(ConfigError, match=f"^{key}: .*until the tokens expire"):
+            lifecycle_app(config, str(tmp_path))
+    # Without a store, the same config is the app's own choice.
+    lifecycle_app({key: value, "JWT_REFRESH_ENABLED": False}, str(tmp_path))

@@ -15,6 +15,76 @@ logger = logging.getLogger("jwt_blueprint")
 R = t.TypeVar("R")
 
 
+class _Breaker:
+    """The failure state of one kind of call (reads, or writes)."""
+
+    def __init__(self, guard: GuardedStore) -> None:
+        self.guard = guard
+        self.failing = False
+        self.retry_at = 0.0
+        self.probe_until = 0.0
+        # Counts failures: a success ends an outage only if no failure came
+        # after the call started.
+        self.failures = 0
+
+    def call(self, method: t.Callable[..., R], args: tuple[t.Any, ...]) -> R:
+        probe = self.failing and self.start_probe()
+        failures = self.failures
+        try:
+            result = method(*args)
+        except Exception as exc:
+            self.failed(exc)
+            raise StoreUnavailableError() from exc
+        finally:
+            if probe:
+                self.probe_until = 0.0
+        if self.failing:
+            self.recovered(failures)
+        return result
+
+    def start_probe(self) -> bool:
+        """Let this call probe the failed store, or refuse it."""
+        now = time.monotonic()
+        with self.guard._lock:
+            # A probe that hangs longer than a cooldown does not keep the
+            # others out: another may probe.
+            if now < self.retry_at or now < self.probe_until:
+                raise StoreUnavailableError()
+            self.probe_until = now + self.guard.cooldown
+        return True
+
+    def failed(self, exc: Exception) -> None:
+        guard = self.guard
+        with guard._lock:
+            self.failures += 1
+            self.retry_at = time.monotonic() + guard.cooldown
+            if self.failing:
+                return
+            self.failing = True
+            first = guard._outages == 0
+            guard._outages += 1
+        if first:
+            logger.error(
+                "jwt_blueprint: the token store %r failed; refusing the"
+                " requests that need it (503) until it answers again",
+                guard.store,
+                exc_info=exc,
+            )
+
+    def recovered(self, failures: int) -> None:
+        guard = self.guard
+        with guard._lock:
+            if failures != self.failures or not self.failing:
+                return  # it started before the last failure, or was beaten
+            self.failing = False
+            guard._outages -= 1
+            last = guard._outages == 0
+        if last:
+            logger.warning(
+                "jwt_blueprint: the token store %r answers again", guard.store
+            )
+
+
 class GuardedStore:
     """A :class:`TokenStore` whose failures become a 503.
 
@@ -25,10 +95,13 @@ class GuardedStore:
     After a failure the store is not asked for :attr:`cooldown` seconds:
     requests are refused at once, rather than each waiting on a store that
     may be hanging. Then one request probes it while the others are still
-    refused; its success ends the outage, its failure starts another
-    cooldown. A call that started before the failure and succeeds late does
-    not end it. The first failure of an outage is logged with its traceback,
-    and the recovery once.
+    refused (another may probe if it takes longer than a cooldown); its
+    success ends the outage, its failure starts another cooldown. A call
+    that started before the failure and succeeds late does not end it.
+    Reads (the check on every request) and writes (logins, refreshes,
+    revocations) fail and recover apart, so a store that refuses only
+    writes (full, or read-only) keeps verifying tokens. An outage is logged
+    once when it starts, with its traceback, and once when it ends.
 
     :param store: the store to guard.
     """
@@ -39,18 +112,16 @@ class GuardedStore:
     def __init__(self, store: TokenStore) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._failing = False
-        self._retry_at = 0.0
-        self._probing = False
-        # Counts failures: a success ends an outage only if no failure came
-        # after the call started.
-        self._failures = 0
-        self.start_family = self._guard(store.start_family)
-        self.rotate = self._guard(store.rotate)
-        self.revoke_token = self._guard(store.revoke_token)
-        self.revoke_family = self._guard(store.revoke_family)
-        self.revoke_subject = self._guard(store.revoke_subject)
-        self.is_revoked = self._guard(store.is_revoked)
+        # How many of the breakers are failing: the outage is logged when
+        # the first starts failing, and its end when the last recovers.
+        self._outages = 0
+        reads, writes = _Breaker(self), _Breaker(self)
+        self.start_family = self._guard(writes, store.start_family)
+        self.rotate = self._guard(writes, store.rotate)
+        self.revoke_token = self._guard(writes, store.revoke_token)
+        self.revoke_family = self._guard(writes, store.revoke_family)
+        self.revoke_subject = self._guard(writes, store.revoke_subject)
+        self.is_revoked = self._guard(reads, store.is_revoked)
 
     def __repr__(self) -> str:
         return f"<GuardedStore {self.store!r}>"
@@ -61,50 +132,13 @@ class GuardedStore:
         if close is not None:
             close()
 
-    def _guard(self, method: t.Callable[..., R]) -> t.Callable[..., R]:
+    @staticmethod
+    def _guard(breaker: _Breaker, method: t.Callable[..., R]) -> t.Callable[..., R]:
+        call = breaker.call
+
         def guarded(*args: t.Any) -> R:
-            probe = self._failing and self._start_probe()
-            failures = self._failures
-            try:
-                result = method(*args)
-            except Exception as exc:
-                self._failed(exc)
-                raise StoreUnavailableError() from exc
-            finally:
-                if probe:
-                    self._probing = False
-            if self._failing:
-                self._recovered(failures)
-            return result
+            return call(method, args)
 
         guarded.__name__ = method.__name__
         guarded.__doc__ = method.__doc__
         return guarded
-
-    def _start_probe(self) -> bool:
-        """Let this call probe the failed store, or refuse it."""
-        with self._lock:
-            if self._probing or time.monotonic() < self._retry_at:
-                raise StoreUnavailableError()
-            self._probing = True
-        return True
-
-    def _failed(self, exc: Exception) -> None:
-        with self._lock:
-            first, self._failing = not self._failing, True
-            self._failures += 1
-            self._retry_at = time.monotonic() + self.cooldown
-        if first:
-            logger.error(
-                "jwt_blueprint: the token store %r failed; refusing the"
-                " requests that need it (503) until it answers again",
-                self.store,
-                exc_info=exc,
-            )
-
-    def _recovered(self, failures: int) -> None:
-        with self._lock:
-            if failures != self._failures or not self._failing:
-                return  # it started before the last failure, or was beaten
-            self._failing = False
-        logger.warning("jwt_blueprint: the token store %r answers again", self.store)
