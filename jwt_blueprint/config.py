@@ -206,7 +206,9 @@ def load_settings(
     codec = TokenCodec(
         algorithm=algorithm,
         signing_key=keys.signing,
-        verifying_key=keys.verifying,
+        verifying_key=keys.default,
+        signing_kid=keys.signing_kid,
+        verifying_keys=keys.verifying,
         leeway=leeway,
         required_claims=required_claims,
         verify_signature=verifying["signature"],

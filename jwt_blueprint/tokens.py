@@ -168,7 +168,11 @@ class TokenCodec:
     :param algorithm: the one JWS algorithm, e.g. ``"HS256"``.
     :param signing_key: the prepared key to sign with, ``None`` for a
         verify-only service.
-    :param verifying_key: the prepared key to verify with.
+    :param verifying_key: the prepared key that verifies a token without
+        ``kid`` (and any token, when ``verifying_keys`` is empty).
+    :param signing_kid: the ``kid`` written into every token signed.
+    :param verifying_keys: the prepared keys that verify, by ``kid``: a
+        token's ``kid`` picks one of these, and only these.
     :param leeway: seconds of clock skew allowed for ``exp``, ``nbf``, ``iat``.
     :param required_claims: claims a token must carry, not null.
     :param max_token_size: longer tokens are refused before any decoding.
@@ -182,6 +186,8 @@ class TokenCodec:
         algorithm: str,
         signing_key: t.Any,
         verifying_key: t.Any,
+        signing_kid: str | None = None,
+        verifying_keys: Mapping[str, t.Any] | None = None,
         leeway: float = 0,
         required_claims: t.Sequence[str] = (),
         verify_signature: bool = True,
@@ -195,6 +201,8 @@ class TokenCodec:
         self.algorithm = algorithm
         self.signing_key = signing_key
         self.verifying_key = verifying_key
+        self.signing_kid = signing_kid
+        self.verifying_keys = dict(verifying_keys or {})
         self.leeway = leeway
         self.required_claims = tuple(required_claims)
         self.verify_signature = verify_signature
@@ -257,6 +265,9 @@ class TokenCodec:
 
     def _encode_header(self, extra: Claims) -> str:
         header = {"typ": "JWT", **extra, "alg": self.algorithm}
+        if self.signing_kid is not None:
+            # Ours, over a headers handler's: it is what verifies the token.
+            header["kid"] = self.signing_kid
         data = json.dumps(header, separators=(",", ":"), sort_keys=True)
         return _b64encode(data.encode())
 
@@ -294,7 +305,7 @@ class TokenCodec:
     def keys_match(self) -> bool:
         """Whether the verifying key accepts what the signing key signs."""
         probe = b"jwt_blueprint key check"
-        return self._verify_signature(probe, self._sign(probe))
+        return self._verify_signature(probe, self._sign(probe), self.verifying_key)
 
     @property
     def cached_tokens(self) -> int:
@@ -329,14 +340,18 @@ class TokenCodec:
             raise InvalidTokenError(
                 "The 'b64' header parameter requires 'b64' to be listed in 'crit'."
             )
-        if "kid" in header and not isinstance(header["kid"], str):
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
             raise InvalidTokenError("Key ID header parameter must be a string")
         if self.verify_signature:
             if header.get("alg") != self.algorithm:
                 raise InvalidAlgorithmError("The specified alg value is not allowed")
+            key = self._key_for(kid)
             signature = _b64decode(signature_segment, "crypto")
             signing_input = token[: len(header_segment) + len(payload_segment) + 1]
-            if not self._verify_signature(signing_input.encode("ascii"), signature):
+            if not self._verify_signature(
+                signing_input.encode("ascii"), signature, key
+            ):
                 raise InvalidSignatureError("Signature verification failed")
         claims = _json_object(_b64decode(payload_segment, "payload"), "payload")
         for claim in self.required_claims:
@@ -359,9 +374,23 @@ class TokenCodec:
             _numeric_date(claims, "iat") if "iat" in checks else None,
         )
 
-    def _verify_signature(self, message: bytes, signature: bytes) -> bool:
+    def _key_for(self, kid: str | None) -> t.Any:
+        """The configured key a token's ``kid`` names: never one the token
+        brings or points to (``jwk``, ``jku``, ``x5u``, ``x5c`` are not read).
+
+        :raises InvalidTokenError: for a ``kid`` of no configured key.
+        """
+        if kid is None or not self.verifying_keys:
+            return self.verifying_key
+        key = self.verifying_keys.get(kid)
+        if key is None:
+            # Not echoed: it is the sender's text, unverified.
+            raise InvalidTokenError("Unknown key ID (kid)")
+        return key
+
+    def _verify_signature(self, message: bytes, signature: bytes, key: t.Any) -> bool:
         if self._hmac_hash is not None:
-            expected = hmac.digest(self.verifying_key, message, self._hmac_hash)
+            expected = hmac.digest(key, message, self._hmac_hash)
             return hmac.compare_digest(expected, signature)
-        verified: bool = self._algorithm.verify(message, self.verifying_key, signature)
+        verified: bool = self._algorithm.verify(message, key, signature)
         return verified

@@ -13,10 +13,13 @@ from flask import Flask
 from jwt_blueprint import current_identity
 from jwt_blueprint import JWT
 from jwt_blueprint import jwt_required
+from jwt_blueprint.keys import load_keys
 from servers import RedisServer
 from servers import require_redis_server
 
 SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+#: The ``kid`` of tokens signed with :data:`SECRET`.
+SECRET_KID = load_keys({"JWT_SECRET_KEY": SECRET}, "HS256").signing_kid
 
 
 class User:

@@ -555,15 +555,15 @@ def test_mismatched_key_pair_fails_at_startup(key_pair):
         )
 
 
-def test_short_rsa_key_warns(caplog):
-    import logging
-
+@pytest.mark.parametrize("key", ["JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY"])
+def test_short_rsa_keys_fail_at_startup(key):
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    private, _ = pem_pair(weak)
-    with caplog.at_level(logging.WARNING, "jwt_blueprint"):
-        client = create_app({"JWT_ALGORITHM": "RS256", "JWT_PRIVATE_KEY": private})
-    assert "JWT_PRIVATE_KEY: The RSA key is 1024 bits long" in caplog.text
-    assert client.test_client().post("/auth", json={}).status_code == 400
+    private, public = pem_pair(weak)
+    value = private if key == "JWT_PRIVATE_KEY" else public
+    with pytest.raises(
+        ConfigError, match=f"^{key}: is a 1024-bit RSA key; RS256 needs at least 2048"
+    ):
+        create_app({"JWT_ALGORITHM": "RS256", key: value})
 
 
 def test_subclass_signing_elsewhere_needs_no_private_key(key_pair):

@@ -16,6 +16,7 @@ from conftest import identity
 from conftest import login
 from conftest import make_token
 from conftest import SECRET
+from conftest import SECRET_KID
 from conftest import USERID_TABLE
 from jwt_blueprint import current_identity
 from jwt_blueprint import JWT
@@ -159,11 +160,13 @@ def test_payload_missing_a_required_claim_is_a_server_bug():
 
 def test_headers_handler():
     jwt_obj = JWT(None, authenticate, identity)
-    jwt_obj.jwt_headers_handler(lambda user: {"kid": f"key-{user.id}"})
+    jwt_obj.jwt_headers_handler(lambda user: {"env": f"key-{user.id}", "kid": "x"})
     client = seed_app(jwt_obj).test_client()
     token = login(client)
     header = jwt.get_unverified_header(token)
-    assert header == {"alg": "HS256", "typ": "JWT", "kid": "key-1"}
+    # The kid is the signing key's, whatever the handler says: it is what
+    # picks the key that verifies the token.
+    assert header == {"alg": "HS256", "typ": "JWT", "env": "key-1", "kid": SECRET_KID}
     assert client.get("/protected", headers=auth_header(token)).status_code == 200
 
 
@@ -283,13 +286,13 @@ def test_deprecated_auth_request_handler_replaces_the_endpoint():
 def test_strategy_subclass_overrides_defaults():
     class HeaderlessStrategy(JWTStrategy):
         def make_headers(self, identity):
-            return {"kid": "main"}
+            return {"env": "main"}
 
     app = Flask(__name__)
     app.config["SECRET_KEY"] = SECRET
     app.register_blueprint(JWTBlueprint(HeaderlessStrategy(authenticate, identity)))
     token = login(app.test_client())
-    assert jwt.get_unverified_header(token)["kid"] == "main"
+    assert jwt.get_unverified_header(token)["env"] == "main"
 
 
 def test_identity_handler_returning_none():

@@ -24,6 +24,7 @@ from conftest import identity
 from conftest import login
 from conftest import make_token
 from conftest import SECRET
+from conftest import SECRET_KID
 from conftest import USERID_TABLE
 from jwt_blueprint import AuthView
 from jwt_blueprint import current_claims
@@ -486,7 +487,7 @@ def test_the_verified_token_is_on_the_request():
     assert body == {
         "token": token,
         "location": "headers",
-        "header": {"alg": "HS256", "typ": "JWT"},
+        "header": {"alg": "HS256", "typ": "JWT", "kid": SECRET_KID},
         "type": "access",
         "identity": "User(id='1')",
         "claims": decoded,
@@ -869,7 +870,7 @@ def test_every_handler_may_be_async():
 
     @jwt_obj.jwt_headers_handler
     async def headers(user):
-        return {"kid": "k1"}
+        return {"env": "k1"}
 
     @jwt_obj.jwt_encode_handler
     async def encode(user):
@@ -886,7 +887,7 @@ def test_every_handler_may_be_async():
     client = strategy_app(jwt_obj).test_client()
     response = client.post("/auth", json={"username": "user1", "password": "abcxyz"})
     token = response.json["token"]
-    assert jwt.get_unverified_header(token)["kid"] == "k1"
+    assert jwt.get_unverified_header(token)["env"] == "k1"
     assert client.get("/protected", headers=auth_header(token)).text == "User(id='1')"
     assert client.get("/protected").json == {
         "async": "Request does not contain an access token"

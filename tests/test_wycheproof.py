@@ -143,16 +143,26 @@ def group_app(index: int) -> Flask:
         "JWT_REQUIRED_CLAIMS": [],
     }
     if key["kty"] == "oct":
-        config["JWT_SECRET_KEY"] = base64.urlsafe_b64decode(key["k"] + "==")
+        setting, material = (
+            "JWT_SECRET_KEY",
+            base64.urlsafe_b64decode(key["k"] + "=="),
+        )
     else:
         public = {k: v for k, v in key.items() if k not in ("alg", "d", "key_ops")}
         public_key = jwt.PyJWK(public, algorithm=algorithm).key
         if hasattr(public_key, "public_key"):
             public_key = public_key.public_key()
-        config["JWT_PUBLIC_KEY"] = public_key.public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo,
+        setting, material = (
+            "JWT_PUBLIC_KEY",
+            public_key.public_bytes(
+                serialization.Encoding.PEM,
+                serialization.PublicFormat.SubjectPublicKeyInfo,
+            ),
         )
+    # The key under its own kid, as the vectors' tokens name it.
+    config[setting] = (
+        [{"kid": key["kid"], "key": material}] if "kid" in key else material
+    )
 
     app = Flask(__name__)
     app.config.update(config)
