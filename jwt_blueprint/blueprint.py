@@ -21,11 +21,13 @@ from .config import url_rule
 from .exceptions import ConfigError
 from .exceptions import JWTError
 from .exceptions import MethodNotAllowedError
+from .jwks import is_symmetric
 from .state import JWTState
 from .state import STATE_KEY
 from .strategy import JWTStrategy
 from .views import AuthView
 from .views import EndpointView
+from .views import JWKSView
 from .views import RefreshView
 from .views import RevokeView
 
@@ -86,6 +88,18 @@ REFRESH_ENDPOINT = Endpoint(
     enabled=lambda settings: settings.refresh_enabled,
 )
 
+#: ``GET /.well-known/jwks.json``: the public keys, for asymmetric algorithms.
+JWKS_ENDPOINT = Endpoint(
+    key="jwks",
+    view=JWKSView,
+    methods=("GET",),
+    rule_key="JWT_JWKS_URL_RULE",
+    rule="/.well-known/jwks.json",
+    name_key="JWT_JWKS_ENDPOINT",
+    name="jwt_jwks",
+    enabled=lambda settings: not is_symmetric(settings.codec),
+)
+
 #: ``POST /auth/revoke``: logout, whenever there is a token store.
 REVOKE_ENDPOINT = Endpoint(
     key="revoke",
@@ -120,7 +134,12 @@ class JWTBlueprint(Blueprint):
     """
 
     #: What the blueprint serves, in order.
-    endpoints: tuple[Endpoint, ...] = (AUTH_ENDPOINT, REFRESH_ENDPOINT, REVOKE_ENDPOINT)
+    endpoints: tuple[Endpoint, ...] = (
+        AUTH_ENDPOINT,
+        REFRESH_ENDPOINT,
+        REVOKE_ENDPOINT,
+        JWKS_ENDPOINT,
+    )
 
     def __init__(
         self,

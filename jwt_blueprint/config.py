@@ -59,6 +59,11 @@ CONFIG_DEFAULTS: Mapping[str, t.Any] = {
     "JWT_TOKEN_STORE": None,
     "JWT_REFRESH_ENABLED": False,
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=30),
+    "JWT_JWKS_MAX_AGE": 300,
+    "JWT_ENCODE_ISSUER": None,
+    "JWT_DECODE_ISSUER": None,
+    "JWT_ENCODE_AUDIENCE": None,
+    "JWT_DECODE_AUDIENCE": None,
 }
 
 #: The store ``JWT_REFRESH_ENABLED`` uses when ``JWT_TOKEN_STORE`` is
@@ -107,6 +112,12 @@ class Settings:
     #: Seconds a refresh token, and the whole family of tokens of one
     #: login, lives.
     refresh_expiration_delta: float = 30 * 24 * 60 * 60
+    #: Seconds other services may cache the JWKS document.
+    jwks_max_age: int = 300
+    #: The ``iss`` written into every token issued, if any.
+    encode_issuer: str | None = None
+    #: The ``aud`` written into every token issued: one, or a list.
+    encode_audience: str | tuple[str, ...] | None = None
 
 
 def apply_defaults(config: dict[str, t.Any]) -> None:
@@ -159,9 +170,12 @@ def load_settings(
     verify_expiration = _flag(config, "JWT_VERIFY_EXPIRATION")
     verify_claims = _claims(config, "JWT_VERIFY_CLAIMS", allowed=VERIFIABLE_CLAIMS)
     required_claims = _claims(config, "JWT_REQUIRED_CLAIMS")
-    if "aud" in required_claims:
+    decode_issuer = _optional_name(config, "JWT_DECODE_ISSUER")
+    decode_audience = _audience(config, "JWT_DECODE_AUDIENCE")
+    if "aud" in required_claims and decode_audience is None:
         raise ConfigError(
-            "JWT_REQUIRED_CLAIMS", "'aud' is always refused: no audience is configured"
+            "JWT_REQUIRED_CLAIMS",
+            "'aud' is always refused when JWT_DECODE_AUDIENCE is not set",
         )
     username_key = _name(config, "JWT_AUTH_USERNAME_KEY")
     password_key = _name(config, "JWT_AUTH_PASSWORD_KEY")
@@ -218,6 +232,8 @@ def load_settings(
         max_token_size=max_token_size,
         cache_size=cache_size,
         claims_type=TokenClaims,
+        issuer=decode_issuer,
+        audience=decode_audience,
     )
     store = _token_store(config, refresh_enabled, open_store or _open_here)
     if store is not None:
@@ -242,6 +258,9 @@ def load_settings(
         store=store,
         refresh_enabled=refresh_enabled,
         refresh_expiration_delta=refresh_expiration_delta,
+        jwks_max_age=_integer(config, "JWT_JWKS_MAX_AGE", minimum=0, maximum=86400),
+        encode_issuer=_optional_name(config, "JWT_ENCODE_ISSUER"),
+        encode_audience=_encode_audience(config),
     )
 
 
@@ -328,6 +347,34 @@ def _claims(
                 key, f"{_shown(claim)} is not one of {', '.join(allowed)}"
             )
     return tuple(dict.fromkeys(value))
+
+
+def _optional_name(config: Mapping[str, t.Any], key: str) -> str | None:
+    return None if config.get(key) is None else _name(config, key)
+
+
+def _audience(config: Mapping[str, t.Any], key: str) -> tuple[str, ...] | None:
+    value = config.get(key)
+    if value is None:
+        return None
+    values = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(values, (list, tuple))
+        or not values
+        or not all(isinstance(item, str) and item for item in values)
+    ):
+        raise ConfigError(
+            key,
+            f"must be None, a non-empty string or a list of them, not {_shown(value)}",
+        )
+    return tuple(values)
+
+
+def _encode_audience(config: Mapping[str, t.Any]) -> str | tuple[str, ...] | None:
+    audience = _audience(config, "JWT_ENCODE_AUDIENCE")
+    if audience is not None and isinstance(config["JWT_ENCODE_AUDIENCE"], str):
+        return audience[0]  # a string stays a string in the token
+    return audience
 
 
 def _name(config: Mapping[str, t.Any], key: str) -> str:

@@ -83,6 +83,9 @@ class _Stamp:
     #: With a token store, the latest ``exp`` allowed: a revocation is kept
     #: only as long as the longest lifetime configured.
     latest_exp: float | None = None
+    #: ``iss`` and ``aud``, from ``JWT_ENCODE_ISSUER`` and
+    #: ``JWT_ENCODE_AUDIENCE``.
+    addressed: dict[str, t.Any] | None = None
     #: Whether the payload step applied them.
     applied: bool = False
 
@@ -100,6 +103,8 @@ class _Stamp:
             if "jti" not in payload:
                 # Every token can be revoked, whatever the handler wrote.
                 payload["jti"] = new_token_id()
+        if self.addressed:
+            payload.update(self.addressed)
         if self.latest_exp is not None:
             _check_lifetime(payload.get("exp"), self.latest_exp)
         self.applied = True
@@ -431,6 +436,17 @@ class JWTStrategy(TokenLifecycle):
         if settings.store is not None:
             stamp.required = True
             stamp.latest_exp = latest_exp(settings)
+        addressed = {
+            claim: value
+            for claim, value in (
+                ("iss", settings.encode_issuer),
+                ("aud", settings.encode_audience),
+            )
+            if value is not None
+        }
+        if addressed:
+            stamp.addressed = addressed
+            stamp.required = True
         # Set even without overrides, so a token minted while minting another
         # one (from a payload handler, say) does not get that one's.
         reset = _stamp.set(stamp)

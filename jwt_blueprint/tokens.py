@@ -39,6 +39,7 @@ from jwt.exceptions import ImmatureSignatureError
 from jwt.exceptions import InvalidAlgorithmError
 from jwt.exceptions import InvalidAudienceError
 from jwt.exceptions import InvalidIssuedAtError
+from jwt.exceptions import InvalidIssuerError
 from jwt.exceptions import InvalidSignatureError
 from jwt.exceptions import InvalidSubjectError
 from jwt.exceptions import InvalidTokenError
@@ -178,6 +179,8 @@ class TokenCodec:
     :param max_token_size: longer tokens are refused before any decoding.
     :param cache_size: how many verified tokens to remember; 0 disables it.
     :param claims_type: the dict type :meth:`decode` returns the claims in.
+    :param issuer: the ``iss`` every token must have, exactly.
+    :param audience: ``aud`` values, one of which every token must name.
     """
 
     def __init__(
@@ -197,6 +200,8 @@ class TokenCodec:
         max_token_size: int = 8192,
         cache_size: int = 0,
         claims_type: type[Claims] = dict,
+        issuer: str | None = None,
+        audience: t.Sequence[str] | None = None,
     ) -> None:
         self.algorithm = algorithm
         self.signing_key = signing_key
@@ -208,6 +213,8 @@ class TokenCodec:
         self.verify_signature = verify_signature
         self.max_token_size = max_token_size
         self._claims_type = claims_type
+        self.issuer = issuer
+        self.audience = None if audience is None else frozenset(audience)
         self._algorithm = get_default_algorithms()[algorithm]
         self._hmac_hash = (
             _HMAC_HASHES[algorithm]
@@ -302,6 +309,11 @@ class TokenCodec:
         # only when needed, which the default claims never are.
         return self._claims_type(copy.deepcopy(claims) if nested else claims)
 
+    @property
+    def algorithm_object(self) -> t.Any:
+        """PyJWT's object for :attr:`algorithm`."""
+        return self._algorithm
+
     def keys_match(self) -> bool:
         """Whether the verifying key accepts what the signing key signs."""
         probe = b"jwt_blueprint key check"
@@ -361,10 +373,13 @@ class TokenCodec:
             raise InvalidSubjectError("Subject must be a string")
         if "jti" in claims and not isinstance(claims["jti"], str):
             raise InvalidTokenError("JWT ID must be a string")
-        if "aud" in claims:
-            # No audience is configured, so a token meant for one is not ours
-            # (RFC 7519 section 4.1.3), even an empty one.
-            raise InvalidAudienceError("Invalid audience")
+        self._check_audience(claims)
+        if self.issuer is not None:
+            issuer = claims.get("iss")
+            if issuer is None:
+                raise MissingRequiredClaimError("iss")
+            if issuer != self.issuer:
+                raise InvalidIssuerError("Invalid issuer")
         checks = self._time_checks
         return (
             claims,
@@ -373,6 +388,23 @@ class TokenCodec:
             _numeric_date(claims, "nbf") if "nbf" in checks else None,
             _numeric_date(claims, "iat") if "iat" in checks else None,
         )
+
+    def _check_audience(self, claims: Claims) -> None:
+        """With no audience configured, a token meant for one is not ours
+        (RFC 7519 section 4.1.3), even an empty one. With one, the token's
+        ``aud`` (a string or a list of them) must name it exactly."""
+        if self.audience is None:
+            if "aud" in claims:
+                raise InvalidAudienceError("Invalid audience")
+            return
+        audience = claims.get("aud")
+        if audience is None:
+            raise MissingRequiredClaimError("aud")
+        named = [audience] if isinstance(audience, str) else audience
+        if not isinstance(named, list) or not all(isinstance(a, str) for a in named):
+            raise InvalidAudienceError("Invalid claim format in token")
+        if self.audience.isdisjoint(named):
+            raise InvalidAudienceError("Audience doesn't match")
 
     def _key_for(self, kid: str | None) -> t.Any:
         """The configured key a token's ``kid`` names: never one the token

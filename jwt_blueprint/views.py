@@ -4,9 +4,12 @@ logs out."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import typing as t
 
 from flask import current_app
+from flask import request
 from flask.typing import ResponseReturnValue
 from flask.typing import RouteCallable
 from flask.views import MethodView
@@ -21,6 +24,7 @@ from .exceptions import InvalidCredentialsError
 from .exceptions import StoreUnavailableError
 from .globals import set_token_schema
 from .handlers import resolve
+from .jwks import public_jwks
 from .locations import JSON
 from .pipeline import REFRESH_REQUIREMENTS
 from .schemas import CredentialsSchema
@@ -279,3 +283,37 @@ class RevokeView(EndpointView):
         response = current_app.response_class(status=204)
         del response.headers["Content-Type"]  # there is no content
         return response
+
+
+class JWKSView(EndpointView):
+    """``GET`` the public keys that verify this app's tokens, as a JSON Web
+    Key Set, for other services to verify them with.
+
+    Served at ``JWT_JWKS_URL_RULE`` for asymmetric algorithms. Cacheable:
+    ``Cache-Control: public, max-age=JWT_JWKS_MAX_AGE`` and an ``ETag``;
+    ``If-None-Match`` gets a 304.
+    """
+
+    methods = ["GET"]
+
+    def __init__(self, strategy: JWTStrategy) -> None:
+        super().__init__(strategy)
+        # The document of the last key set served, rebuilt when it changes.
+        self._document: tuple[t.Any, bytes, str] | None = None
+
+    def get(self) -> ResponseReturnValue:
+        settings = get_state().settings()
+        body, etag = self._render(settings)
+        response = current_app.response_class(body, mimetype="application/json")
+        response.set_etag(etag)
+        response.cache_control.public = True
+        response.cache_control.max_age = settings.jwks_max_age
+        return response.make_conditional(request)
+
+    def _render(self, settings: Settings) -> tuple[bytes, str]:
+        document = self._document
+        if document is None or document[0] is not settings.codec:
+            body = json.dumps(public_jwks(settings.codec), sort_keys=True).encode()
+            etag = hashlib.sha256(body).hexdigest()[:32]
+            self._document = document = (settings.codec, body, etag)
+        return document[1], document[2]

@@ -32,6 +32,13 @@ DEFAULTS = {
     "JWT_REFRESH_ENDPOINT": "jwt_refresh",
     "JWT_REVOKE_URL_RULE": "/auth/revoke",
     "JWT_REVOKE_ENDPOINT": "jwt_revoke",
+    "JWT_JWKS_URL_RULE": "/.well-known/jwks.json",
+    "JWT_JWKS_ENDPOINT": "jwt_jwks",
+    "JWT_JWKS_MAX_AGE": 300,
+    "JWT_ENCODE_ISSUER": None,
+    "JWT_DECODE_ISSUER": None,
+    "JWT_ENCODE_AUDIENCE": None,
+    "JWT_DECODE_AUDIENCE": None,
     "JWT_TOKEN_STORE": None,
     "JWT_REFRESH_ENABLED": False,
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=30),
@@ -65,7 +72,7 @@ def test_defaults_are_applied(app):
     }
     assert set(CONFIG_DEFAULTS) == set(DEFAULTS) - endpoint_keys
     assert {AUTH_ENDPOINT.rule_key, AUTH_ENDPOINT.name_key} <= endpoint_keys
-    assert len(endpoint_keys) == 6
+    assert len(endpoint_keys) == 8
 
 
 def test_mutable_defaults_are_copied_per_app():
