@@ -184,6 +184,10 @@ class JWTBlueprint(Blueprint):
         settings = jwt_state.settings()
         app.extensions[EXTENSION_KEY] = self.strategy
         app.extensions[STATE_KEY] = jwt_state
+        if "jwt" not in app.cli.commands:
+            from .cli import jwt_cli
+
+            app.cli.add_command(jwt_cli)
         taken: dict[str, str] = {}
         for endpoint in self.endpoints:
             self._add_endpoint(state, endpoint, settings, jwt_state, taken)

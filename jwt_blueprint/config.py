@@ -17,6 +17,7 @@ import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from jwt.algorithms import get_default_algorithms
 
@@ -24,6 +25,7 @@ from .claims import TokenClaims
 from .exceptions import ConfigError
 from .exceptions import quote_header_value
 from .keys import load_keys
+from .remote_keys import RemoteKeys
 from .stores import GuardedStore
 from .stores import open_store
 from .stores import TokenStore
@@ -64,6 +66,9 @@ CONFIG_DEFAULTS: Mapping[str, t.Any] = {
     "JWT_DECODE_ISSUER": None,
     "JWT_ENCODE_AUDIENCE": None,
     "JWT_DECODE_AUDIENCE": None,
+    "JWT_JWKS_URL": None,
+    "JWT_JWKS_COOLDOWN": timedelta(seconds=30),
+    "JWT_JWKS_TIMEOUT": timedelta(seconds=5),
 }
 
 #: The store ``JWT_REFRESH_ENABLED`` uses when ``JWT_TOKEN_STORE`` is
@@ -154,15 +159,22 @@ def snapshot(raw: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
 #: Opens the store a ``JWT_TOKEN_STORE`` value names: a URL, or an object
 #: implementing :class:`~jwt_blueprint.stores.TokenStore`.
 StoreOpener = t.Callable[[t.Any], GuardedStore]
+#: Makes the :class:`~jwt_blueprint.remote_keys.RemoteKeys` of
+#: ``JWT_JWKS_URL`` from ``(url, algorithm, cooldown, max_age, timeout)``.
+RemoteKeysOpener = t.Callable[[tuple[str, str, float, float, float]], RemoteKeys]
 
 
 def load_settings(
-    config: Mapping[str, t.Any], open_store: StoreOpener | None = None
+    config: Mapping[str, t.Any],
+    open_store: StoreOpener | None = None,
+    open_remote_keys: RemoteKeysOpener | None = None,
 ) -> Settings:
     """Validate the ``JWT_*`` keys of ``config`` and prepare the keys.
 
     :param open_store: opens ``JWT_TOKEN_STORE``; by default a new store,
         relative SQLite paths under the current directory.
+    :param open_remote_keys: makes the fetcher of ``JWT_JWKS_URL``; by
+        default a new one.
     :raises ConfigError: naming the first invalid key.
     """
     algorithm = _algorithm(config)
@@ -199,7 +211,8 @@ def load_settings(
         )
 
     header_prefix = _header_prefix(config)
-    keys = load_keys(config, algorithm)
+    remote_keys = _remote_keys(config, algorithm, open_remote_keys or new_remote_keys)
+    keys = load_keys(config, algorithm, remote=remote_keys is not None)
     leeway = _seconds(config, "JWT_LEEWAY", minimum=0, maximum=MAX_LEEWAY)
     expiration_delta = _seconds(config, "JWT_EXPIRATION_DELTA")
     if 0 < expiration_delta <= leeway and verifying["exp"]:
@@ -234,7 +247,11 @@ def load_settings(
         claims_type=TokenClaims,
         issuer=decode_issuer,
         audience=decode_audience,
+        key_source=None if remote_keys is None else remote_keys.get,
     )
+    if remote_keys is not None:
+        # A fetch that drops a key ends the tokens it verified, cached too.
+        remote_keys.on_change = codec.clear_cache
     store = _token_store(config, refresh_enabled, open_store or _open_here)
     if store is not None:
         _check_expiry_for_store(
@@ -308,6 +325,30 @@ def _check_expiry_for_store(
         raise ConfigError(
             "JWT_REQUIRED_CLAIMS", f"must include 'exp' with a token store: {reason}"
         )
+
+
+def _remote_keys(
+    config: Mapping[str, t.Any], algorithm: str, open_remote_keys: RemoteKeysOpener
+) -> RemoteKeys | None:
+    url = config.get("JWT_JWKS_URL")
+    if url is None:
+        return None
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(
+            "JWT_JWKS_URL", f"must be None or an http(s) URL, not {_shown(url)}"
+        )
+    cooldown = _seconds(config, "JWT_JWKS_COOLDOWN", minimum=0, maximum=3600)
+    timeout = _seconds(config, "JWT_JWKS_TIMEOUT", minimum=0.1, maximum=60)
+    max_age = _integer(config, "JWT_JWKS_MAX_AGE", minimum=0, maximum=86400)
+    return open_remote_keys((url, algorithm, cooldown, float(max_age), timeout))
+
+
+def new_remote_keys(options: tuple[str, str, float, float, float]) -> RemoteKeys:
+    """A new fetcher for ``(url, algorithm, cooldown, max_age, timeout)``."""
+    url, algorithm, cooldown, max_age, timeout = options
+    return RemoteKeys(
+        url, algorithm, cooldown=cooldown, max_age=max_age, timeout=timeout
+    )
 
 
 def _open_here(value: str | TokenStore) -> GuardedStore:

@@ -280,6 +280,21 @@ class StoreUnavailableError(JWTError):
         )
 
 
+class IssuerUnavailableError(JWTError):
+    """The token names a key of another issuer that was not fetched before,
+    and the issuer's JWKS cannot be fetched now: 503, with ``Retry-After``,
+    rather than a token let through or refused for good."""
+
+    status_code = 503
+
+    def __init__(self, retry_after: int = 30) -> None:
+        super().__init__(
+            "Service Unavailable",
+            "The token issuer's keys are unavailable; try again later",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
 class UnknownIdentityError(JWTError):
     """The token is valid but the identity handler found nobody."""
 

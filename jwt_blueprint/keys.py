@@ -67,16 +67,24 @@ class _Entry(t.NamedTuple):
     label: str
 
 
-def load_keys(config: Mapping[str, t.Any], algorithm: str) -> KeySet:
+def load_keys(
+    config: Mapping[str, t.Any], algorithm: str, *, remote: bool = False
+) -> KeySet:
     """Prepare the signing and verifying keys for ``algorithm``.
 
+    :param remote: whether another issuer's keys verify too
+        (``JWT_JWKS_URL``), so that none need be configured here.
     :raises ConfigError: naming the key that is missing, invalid, of the
         wrong family, or set where the algorithm cannot use it.
     """
     algo = get_default_algorithms()[algorithm]
     if isinstance(algo, HMACAlgorithm):
+        if remote:
+            raise ConfigError(
+                "JWT_JWKS_URL", f"{algorithm} keys are secrets: no JWKS publishes them"
+            )
         return _hmac_keys(config, algo, algorithm)
-    return _asymmetric_keys(config, algo, algorithm)
+    return _asymmetric_keys(config, algo, algorithm, remote)
 
 
 def _hmac_keys(
@@ -116,7 +124,7 @@ def _hmac_keys(
 
 
 def _asymmetric_keys(
-    config: Mapping[str, t.Any], algo: t.Any, algorithm: str
+    config: Mapping[str, t.Any], algo: t.Any, algorithm: str, remote: bool
 ) -> KeySet:
     private = _entries(config, "JWT_PRIVATE_KEY")
     public = _entries(config, "JWT_PUBLIC_KEY")
@@ -129,8 +137,11 @@ def _asymmetric_keys(
         prepared = _prepare(algo, entry, algorithm)
         (private if hasattr(prepared, "sign") else public).append(entry)
     if not private and not public:
+        if remote:
+            return KeySet(None, None, {}, None)
         raise ConfigError(
-            "JWT_PUBLIC_KEY", f"{algorithm} needs JWT_PUBLIC_KEY or JWT_PRIVATE_KEY"
+            "JWT_PUBLIC_KEY",
+            f"{algorithm} needs JWT_PUBLIC_KEY, JWT_PRIVATE_KEY or JWT_JWKS_URL",
         )
     keys: list[tuple[str, t.Any]] = []
     signing = None

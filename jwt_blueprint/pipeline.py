@@ -46,6 +46,8 @@ from .exceptions import ExpiredTokenError
 from .exceptions import FreshTokenRequiredError
 from .exceptions import InvalidHeaderError
 from .exceptions import InvalidTokenError
+from .exceptions import IssuerUnavailableError
+from .exceptions import JWTError
 from .exceptions import MissingClaimError
 from .exceptions import RevokedTokenError
 from .exceptions import UnknownIdentityError
@@ -55,6 +57,7 @@ from .handlers import resolve
 from .locations import HEADERS
 from .locations import read_header
 from .locations import REQUEST_HANDLER
+from .remote_keys import KeySetUnavailableError
 from .state import get_state
 from .typing import Claims
 
@@ -85,8 +88,12 @@ DEFAULT_REQUIREMENTS = Requirements()
 REFRESH_REQUIREMENTS = Requirements(token_types=(REFRESH,))
 
 
-def invalid_token(exc: Exception) -> InvalidTokenError:
-    """The :class:`InvalidTokenError` for a PyJWT (or parsing) failure."""
+def invalid_token(exc: Exception) -> JWTError:
+    """The :class:`JWTError` for a PyJWT (or parsing) failure: an
+    :class:`InvalidTokenError`, or a 503 when another issuer's keys could
+    not be fetched."""
+    if isinstance(exc, KeySetUnavailableError):
+        return IssuerUnavailableError()
     if isinstance(exc, jwt.ExpiredSignatureError):
         return ExpiredTokenError(str(exc), exc)
     if isinstance(exc, jwt.MissingRequiredClaimError):
@@ -279,17 +286,15 @@ class VerificationPipeline:
             )
 
     def load_identity(self, claims: Claims, settings: Settings) -> t.Any:
-        """Run the identity handler on the verified claims.
+        """Run the identity handler on the verified claims; without one, the
+        identity is the claims themselves.
 
         :raises UnknownIdentityError: if it returns ``None``.
-        :raises RuntimeError: if no identity handler is set.
         """
         handler = self.handlers.identity
         if handler is None:
-            raise RuntimeError(
-                "jwt_required needs an identity handler: pass identity_handler="
-                " or decorate one with @jwt.identity_handler"
-            )
+            # A resource server often has no user table: the claims are who.
+            return claims
         identity = handler(claims)
         if type(identity) not in PLAIN_TYPES:
             identity = resolve(identity)

@@ -8,10 +8,12 @@ from flask import current_app
 
 from .config import CONFIG_KEYS
 from .config import load_settings
+from .config import new_remote_keys
 from .config import raw_values
 from .config import read_raw
 from .config import Settings
 from .config import snapshot
+from .remote_keys import RemoteKeys
 from .stores import GuardedStore
 from .stores import open_store
 from .stores import TokenStore
@@ -42,6 +44,7 @@ class JWTState:
         # The stores opened, by JWT_TOKEN_STORE value: a change to another
         # key rebuilds the settings, and must not forget what was revoked.
         self._stores: list[tuple[t.Any, GuardedStore]] = []
+        self._remote_keys: dict[tuple[t.Any, ...], RemoteKeys] = {}
         #: The full names of the endpoints the blueprint registered.
         self.endpoints: set[str] = set()
         #: The methods those endpoints serve.
@@ -70,7 +73,17 @@ class JWTState:
         # change made meanwhile cannot be paired with older settings.
         frozen = snapshot(raw)
         config = dict(zip(CONFIG_KEYS, frozen, strict=True))
-        return frozen, load_settings(config, self._open_store)
+        return frozen, load_settings(config, self._open_store, self._open_remote_keys)
+
+    def _open_remote_keys(
+        self, options: tuple[str, str, float, float, float]
+    ) -> RemoteKeys:
+        # Kept across reloads, with what it fetched, while its options hold.
+        remote = self._remote_keys.get(options)
+        if remote is None:
+            remote = new_remote_keys(options)
+            self._remote_keys = {options: remote}
+        return remote
 
     def _open_store(self, value: str | TokenStore) -> GuardedStore:
         for opened, store in self._stores:

@@ -181,6 +181,9 @@ class TokenCodec:
     :param claims_type: the dict type :meth:`decode` returns the claims in.
     :param issuer: the ``iss`` every token must have, exactly.
     :param audience: ``aud`` values, one of which every token must name.
+    :param key_source: looks up a ``kid`` none of ``verifying_keys`` has
+        (another issuer's published keys), raising a :class:`jwt.PyJWTError`
+        if it has none either.
     """
 
     def __init__(
@@ -202,6 +205,7 @@ class TokenCodec:
         claims_type: type[Claims] = dict,
         issuer: str | None = None,
         audience: t.Sequence[str] | None = None,
+        key_source: t.Callable[[str], t.Any] | None = None,
     ) -> None:
         self.algorithm = algorithm
         self.signing_key = signing_key
@@ -214,6 +218,7 @@ class TokenCodec:
         self.max_token_size = max_token_size
         self._claims_type = claims_type
         self.issuer = issuer
+        self.key_source = key_source
         self.audience = None if audience is None else frozenset(audience)
         self._algorithm = get_default_algorithms()[algorithm]
         self._hmac_hash = (
@@ -412,13 +417,19 @@ class TokenCodec:
 
         :raises InvalidTokenError: for a ``kid`` of no configured key.
         """
-        if kid is None or not self.verifying_keys:
+        if kid is None:
+            if self.verifying_key is None:  # only another issuer's keys
+                raise InvalidTokenError("Token has no key ID (kid)")
             return self.verifying_key
         key = self.verifying_keys.get(kid)
-        if key is None:
-            # Not echoed: it is the sender's text, unverified.
-            raise InvalidTokenError("Unknown key ID (kid)")
-        return key
+        if key is not None:
+            return key
+        if self.key_source is not None:
+            return self.key_source(kid)
+        if not self.verifying_keys:
+            return self.verifying_key
+        # Not echoed: it is the sender's text, unverified.
+        raise InvalidTokenError("Unknown key ID (kid)")
 
     def _verify_signature(self, message: bytes, signature: bytes, key: t.Any) -> bool:
         if self._hmac_hash is not None:

@@ -82,12 +82,18 @@ def test_identity_handler_may_be_set_after_init_app():
     assert client.get("/protected", headers=auth_header(token)).status_code == 200
 
 
-def test_missing_identity_handler_is_a_clear_error():
-    app = seed_app(JWT(authentication_handler=authenticate), PROPAGATE_EXCEPTIONS=True)
+def test_without_an_identity_handler_the_identity_is_the_claims():
+    app = seed_app(JWT(authentication_handler=authenticate))
+
+    @app.route("/claims")
+    @jwt_required()
+    def claims_view():
+        return jsonify(sub=current_identity["sub"], same=current_identity is not None)
+
     client = app.test_client()
     token = login(client)
-    with pytest.raises(RuntimeError, match="identity handler"):
-        client.get("/protected", headers=auth_header(token))
+    response = client.get("/claims", headers=auth_header(token))
+    assert response.json == {"sub": "1", "same": True}
 
 
 def test_init_app_without_authentication_handler_fails_at_startup():

@@ -1,0 +1,147 @@
+"""The keys of another issuer, fetched from its JWKS URL: what a resource
+server verifies with. No Flask in here.
+
+Fetching is PyJWT's :class:`jwt.PyJWKClient` (``http`` and ``https`` only,
+no redirects, a timeout); what is kept, and when to fetch again, is decided
+here, so that a flood of tokens with made-up ``kid`` values cannot make the
+service fetch more than once per cooldown, even while the issuer is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import typing as t
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .keys import MIN_RSA_BITS
+
+logger = logging.getLogger("jwt_blueprint")
+
+
+class KeySetUnavailableError(jwt.PyJWTError):
+    """The issuer's JWKS could not be fetched, and the token's ``kid`` is
+    not among the keys fetched before."""
+
+
+class RemoteKeys:
+    """The verifying keys published at ``url``, by ``kid``.
+
+    A key is used only if it is for signatures (``use`` absent or
+    ``"sig"``; ``key_ops``, if any, includes ``"verify"``), names no other
+    algorithm than ``algorithm``, and is a valid key for it.
+
+    :param url: the issuer's JWKS URL, ``http`` or ``https``.
+    :param algorithm: ``JWT_ALGORITHM``.
+    :param cooldown: the least seconds between two fetches, however many
+        unknown ``kid`` values arrive.
+    :param max_age: seconds after which a fetched set is fetched again (on
+        the next request, after the cooldown).
+    :param timeout: seconds a fetch may take.
+    :raises jwt.PyJWKClientError: if the URL is not ``http`` or ``https``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        algorithm: str,
+        *,
+        cooldown: float = 30.0,
+        max_age: float = 300.0,
+        timeout: float = 5.0,
+    ) -> None:
+        self.url = url
+        self.algorithm = algorithm
+        self.cooldown = cooldown
+        self.max_age = max_age
+        # Its own cache is off: what is kept, and for how long, is ours.
+        self._client = jwt.PyJWKClient(url, cache_jwk_set=False, timeout=timeout)
+        self._lock = threading.Lock()
+        self._keys: dict[str, t.Any] = {}
+        self._fetch_after = 0.0
+        self._stale_after = 0.0
+        self._reachable = True
+        #: How many times the set was fetched (or tried).
+        self.fetches = 0
+        #: Called when a fetch drops keys, e.g. to clear a verification cache.
+        self.on_change: t.Callable[[], None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<RemoteKeys {self.url!r} {sorted(self._keys)}>"
+
+    @property
+    def kids(self) -> list[str]:
+        """The ``kid`` of every key held now."""
+        return list(self._keys)
+
+    def get(self, kid: str) -> t.Any:
+        """The key ``kid`` names.
+
+        :raises jwt.InvalidTokenError: if the issuer does not publish it.
+        :raises KeySetUnavailableError: if it was not fetched before and the
+            issuer cannot be reached now.
+        """
+        now = time.monotonic()
+        key = self._keys.get(kid)
+        if key is not None and now < self._stale_after:
+            return key
+        with self._lock:
+            if now >= self._fetch_after and (key is None or now >= self._stale_after):
+                self._fetch(now)
+            key = self._keys.get(kid)
+            if key is not None:
+                return key
+            if not self._reachable:
+                raise KeySetUnavailableError(
+                    "The issuer's keys cannot be fetched; try again later"
+                )
+        raise jwt.InvalidTokenError("Unknown key ID (kid)")
+
+    def _fetch(self, now: float) -> None:
+        self._fetch_after = now + self.cooldown
+        self.fetches += 1
+        try:
+            document = self._client.fetch_data()
+        except jwt.PyJWKClientError as exc:
+            # The keys fetched before still verify the tokens they signed.
+            if self._reachable:
+                logger.error(
+                    "jwt_blueprint: cannot fetch the JWKS at %s: %s", self.url, exc
+                )
+            self._reachable = False
+            return
+        keys = self._usable(document)
+        dropped = set(self._keys) - set(keys)
+        self._keys = keys
+        self._reachable = True
+        self._stale_after = now + self.max_age
+        if dropped and self.on_change is not None:
+            self.on_change()
+
+    def _usable(self, document: t.Any) -> dict[str, t.Any]:
+        keys: dict[str, t.Any] = {}
+        entries = document.get("keys") if isinstance(document, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("kid"), str):
+                continue
+            operations = entry.get("key_ops", ["verify"])
+            if (
+                entry.get("use", "sig") != "sig"
+                or not isinstance(operations, list)
+                or "verify" not in operations
+                or entry.get("alg", self.algorithm) != self.algorithm
+            ):
+                continue
+            try:
+                key = jwt.PyJWK(entry, algorithm=self.algorithm).key
+            except (jwt.PyJWTError, ValueError, TypeError):
+                continue
+            if hasattr(key, "public_key"):
+                key = key.public_key()  # a private JWK published by mistake
+            if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+                continue
+            keys.setdefault(entry["kid"], key)
+        return keys
