@@ -43,8 +43,14 @@ RESERVED_CLAIMS = (TYPE_CLAIM, FRESH_CLAIM, FAMILY_CLAIM, AUTH_TIME_CLAIM)
 
 
 def identity_id_of(identity: t.Any) -> t.Any:
-    """The identity's ``id`` attribute, else its ``["id"]`` item."""
-    if isinstance(identity, Mapping):
+    """The identity's ``id`` attribute, else its ``["id"]`` item; for the
+    claims a token was verified with (the identity of an app without an
+    identity handler), its ``identity`` claim, else its ``sub``."""
+    if isinstance(identity, TokenClaims):
+        for claim in ("identity", "sub"):
+            if identity.get(claim) is not None:
+                return identity[claim]
+    elif isinstance(identity, Mapping):
         if "id" in identity:
             return identity["id"]
     elif hasattr(identity, "id"):

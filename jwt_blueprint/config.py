@@ -148,12 +148,21 @@ def read_raw(config: Mapping[str, t.Any]) -> tuple[t.Any, ...]:
 
 
 def snapshot(raw: tuple[t.Any, ...]) -> tuple[t.Any, ...]:
-    """``raw`` with its lists copied, to keep for comparison.
+    """``raw`` with its lists and dicts copied, to keep for comparison.
 
     Comparing it with a later :func:`read_raw` is equal until a value is
-    replaced or a list is changed in place.
+    replaced or a list, or a ``{"kid": ..., "key": ...}`` item of one, is
+    changed in place.
     """
-    return tuple(list(value) if isinstance(value, list) else value for value in raw)
+    return tuple(_copied(value) for value in raw)
+
+
+def _copied(value: t.Any) -> t.Any:
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    return value
 
 
 #: Opens the store a ``JWT_TOKEN_STORE`` value names: a URL, or an object
@@ -245,9 +254,10 @@ def load_settings(
         max_token_size=max_token_size,
         cache_size=cache_size,
         claims_type=TokenClaims,
-        issuer=decode_issuer,
+        issuer=_local_issuer(config, decode_issuer, remote_keys, keys.verifying),
         audience=decode_audience,
         key_source=None if remote_keys is None else remote_keys.get,
+        remote_issuer=None if remote_keys is None else decode_issuer,
     )
     if remote_keys is not None:
         # A fetch that drops a key ends the tokens it verified, cached too.
@@ -327,6 +337,39 @@ def _check_expiry_for_store(
         )
 
 
+def _local_issuer(
+    config: Mapping[str, t.Any],
+    decode_issuer: str | None,
+    remote_keys: RemoteKeys | None,
+    local_keys: Mapping[str, t.Any],
+) -> str | None:
+    """The ``iss`` the app's own keys' tokens must have.
+
+    With ``JWT_JWKS_URL``, ``JWT_DECODE_ISSUER`` names the other issuer, and
+    is required: its keys verify only its tokens. An app that also has keys
+    of its own must then name itself, with another ``JWT_ENCODE_ISSUER``,
+    so that no token of the other issuer passes for one of its own users'.
+    """
+    if remote_keys is None:
+        return decode_issuer
+    if decode_issuer is None:
+        raise ConfigError(
+            "JWT_DECODE_ISSUER",
+            "must be set with JWT_JWKS_URL: the issuer whose keys are fetched",
+        )
+    if not local_keys:
+        return None
+    encode_issuer = config.get("JWT_ENCODE_ISSUER")
+    if encode_issuer is None or encode_issuer == decode_issuer:
+        raise ConfigError(
+            "JWT_ENCODE_ISSUER",
+            "must be set, to another issuer than JWT_DECODE_ISSUER, in an app"
+            " with keys of its own and JWT_JWKS_URL: a token's iss tells whose"
+            " key verifies it",
+        )
+    return t.cast(str, encode_issuer)
+
+
 def _remote_keys(
     config: Mapping[str, t.Any], algorithm: str, open_remote_keys: RemoteKeysOpener
 ) -> RemoteKeys | None:
@@ -337,7 +380,8 @@ def _remote_keys(
         raise ConfigError(
             "JWT_JWKS_URL", f"must be None or an http(s) URL, not {_shown(url)}"
         )
-    cooldown = _seconds(config, "JWT_JWKS_COOLDOWN", minimum=0, maximum=3600)
+    # Not 0: a flood of made-up kids would fetch on every request.
+    cooldown = _seconds(config, "JWT_JWKS_COOLDOWN", minimum=0.1, maximum=3600)
     timeout = _seconds(config, "JWT_JWKS_TIMEOUT", minimum=0.1, maximum=60)
     max_age = _integer(config, "JWT_JWKS_MAX_AGE", minimum=0, maximum=86400)
     return open_remote_keys((url, algorithm, cooldown, float(max_age), timeout))

@@ -161,7 +161,7 @@ def _asymmetric_keys(
         signing is not None
         and len(private) == len(public) == 1
         and not _is_list(config, "JWT_PUBLIC_KEY")
-        and not _same_key(keys[0][1], keys[1][1])
+        and not same_key(keys[0][1], keys[1][1])
     ):
         # One of each, not lists: a pair, as Flask-JWT had them. With lists,
         # another public key is one kept to verify, for rotation.
@@ -218,7 +218,7 @@ def _by_kid(keys: list[tuple[str, t.Any]], entries: list[_Entry]) -> dict[str, t
     verifying: dict[str, t.Any] = {}
     for (kid, key), entry in zip(keys, entries, strict=True):
         if kid in verifying:
-            if _same_key(verifying[kid], key):
+            if same_key(verifying[kid], key):
                 continue  # a private key's public half, listed as well
             raise ConfigError(
                 entry.label, f"has the kid {kid!r} of another key listed before it"
@@ -227,7 +227,9 @@ def _by_kid(keys: list[tuple[str, t.Any]], entries: list[_Entry]) -> dict[str, t
     return verifying
 
 
-def _same_key(first: t.Any, second: t.Any) -> bool:
+def same_key(first: t.Any, second: t.Any) -> bool:
+    """Whether two prepared keys are one: the same secret, or the same
+    public key."""
     if isinstance(first, bytes) or isinstance(second, bytes):
         return bool(first == second)
     encoding, format_ = Encoding.DER, PublicFormat.SubjectPublicKeyInfo

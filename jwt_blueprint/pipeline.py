@@ -93,7 +93,7 @@ def invalid_token(exc: Exception) -> JWTError:
     :class:`InvalidTokenError`, or a 503 when another issuer's keys could
     not be fetched."""
     if isinstance(exc, KeySetUnavailableError):
-        return IssuerUnavailableError()
+        return IssuerUnavailableError(exc.retry_after)
     if isinstance(exc, jwt.ExpiredSignatureError):
         return ExpiredTokenError(str(exc), exc)
     if isinstance(exc, jwt.MissingRequiredClaimError):

@@ -4,27 +4,38 @@ server verifies with. No Flask in here.
 Fetching is PyJWT's :class:`jwt.PyJWKClient` (``http`` and ``https`` only,
 no redirects, a timeout); what is kept, and when to fetch again, is decided
 here, so that a flood of tokens with made-up ``kid`` values cannot make the
-service fetch more than once per cooldown, even while the issuer is down.
+service fetch more than once per cooldown, even while the issuer is down,
+and a slow issuer never holds up a request whose key is in hand.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import typing as t
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import get_default_algorithms
 
 from .keys import MIN_RSA_BITS
+from .keys import same_key
 
 logger = logging.getLogger("jwt_blueprint")
 
 
 class KeySetUnavailableError(jwt.PyJWTError):
     """The issuer's JWKS could not be fetched, and the token's ``kid`` is
-    not among the keys fetched before."""
+    not among the keys fetched before.
+
+    :param retry_after: seconds until the next fetch may be tried.
+    """
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class RemoteKeys:
@@ -32,7 +43,8 @@ class RemoteKeys:
 
     A key is used only if it is for signatures (``use`` absent or
     ``"sig"``; ``key_ops``, if any, includes ``"verify"``), names no other
-    algorithm than ``algorithm``, and is a valid key for it.
+    algorithm than ``algorithm``, and is a valid key for it (its family and
+    curve; RSA of 2048 bits or more), as our own keys must be.
 
     :param url: the issuer's JWKS URL, ``http`` or ``https``.
     :param algorithm: ``JWT_ALGORITHM``.
@@ -40,7 +52,7 @@ class RemoteKeys:
         unknown ``kid`` values arrive.
     :param max_age: seconds after which a fetched set is fetched again (on
         the next request, after the cooldown).
-    :param timeout: seconds a fetch may take.
+    :param timeout: seconds a fetch may wait on the network.
     :raises jwt.PyJWKClientError: if the URL is not ``http`` or ``https``.
     """
 
@@ -57,8 +69,10 @@ class RemoteKeys:
         self.algorithm = algorithm
         self.cooldown = cooldown
         self.max_age = max_age
+        self.timeout = timeout
         # Its own cache is off: what is kept, and for how long, is ours.
         self._client = jwt.PyJWKClient(url, cache_jwk_set=False, timeout=timeout)
+        self._algorithm = get_default_algorithms()[algorithm]
         self._lock = threading.Lock()
         self._keys: dict[str, t.Any] = {}
         self._fetch_after = 0.0
@@ -66,7 +80,8 @@ class RemoteKeys:
         self._reachable = True
         #: How many times the set was fetched (or tried).
         self.fetches = 0
-        #: Called when a fetch drops keys, e.g. to clear a verification cache.
+        #: Called when a fetch drops or replaces keys, e.g. to clear a
+        #: verification cache.
         self.on_change: t.Callable[[], None] | None = None
 
     def __repr__(self) -> str:
@@ -78,7 +93,8 @@ class RemoteKeys:
         return list(self._keys)
 
     def get(self, kid: str) -> t.Any:
-        """The key ``kid`` names.
+        """The key ``kid`` names: the same object for as long as the issuer
+        publishes the same key.
 
         :raises jwt.InvalidTokenError: if the issuer does not publish it.
         :raises KeySetUnavailableError: if it was not fetched before and the
@@ -86,26 +102,46 @@ class RemoteKeys:
         """
         now = time.monotonic()
         key = self._keys.get(kid)
-        if key is not None and now < self._stale_after:
-            return key
-        with self._lock:
-            if now >= self._fetch_after and (key is None or now >= self._stale_after):
-                self._fetch(now)
+        if key is not None:
+            if now >= self._stale_after and now >= self._fetch_after:
+                # Refresh a stale set, but never wait for it with a key in
+                # hand: if another request is fetching, this one goes on.
+                if self._lock.acquire(blocking=False):
+                    try:
+                        self._fetch(now)
+                    finally:
+                        self._lock.release()
+                key = self._keys.get(kid)
+            if key is not None:
+                return key
+            raise jwt.InvalidTokenError("Unknown key ID (kid)")
+        # An unknown kid waits for a fetch in progress, but not for ever.
+        if not self._lock.acquire(timeout=self.timeout * 2):
+            raise self._unavailable()
+        try:
+            if time.monotonic() >= self._fetch_after:
+                self._fetch(time.monotonic())
             key = self._keys.get(kid)
             if key is not None:
                 return key
             if not self._reachable:
-                raise KeySetUnavailableError(
-                    "The issuer's keys cannot be fetched; try again later"
-                )
+                raise self._unavailable()
+        finally:
+            self._lock.release()
         raise jwt.InvalidTokenError("Unknown key ID (kid)")
+
+    def _unavailable(self) -> KeySetUnavailableError:
+        return KeySetUnavailableError(
+            "The issuer's keys cannot be fetched; try again later",
+            retry_after=max(1, math.ceil(self._fetch_after - time.monotonic())),
+        )
 
     def _fetch(self, now: float) -> None:
         self._fetch_after = now + self.cooldown
         self.fetches += 1
         try:
             document = self._client.fetch_data()
-        except jwt.PyJWKClientError as exc:
+        except Exception as exc:  # unreachable, not JSON, not UTF-8, too deep
             # The keys fetched before still verify the tokens they signed.
             if self._reachable:
                 logger.error(
@@ -113,12 +149,19 @@ class RemoteKeys:
                 )
             self._reachable = False
             return
+        old = self._keys
         keys = self._usable(document)
-        dropped = set(self._keys) - set(keys)
+        changed = set(old) - set(keys)
+        for kid, key in keys.items():
+            if kid in old:
+                if same_key(old[kid], key):
+                    keys[kid] = old[kid]  # the same object: cached tokens hold
+                else:
+                    changed.add(kid)
         self._keys = keys
         self._reachable = True
         self._stale_after = now + self.max_age
-        if dropped and self.on_change is not None:
+        if changed and self.on_change is not None:
             self.on_change()
 
     def _usable(self, document: t.Any) -> dict[str, t.Any]:
@@ -137,10 +180,12 @@ class RemoteKeys:
                 continue
             try:
                 key = jwt.PyJWK(entry, algorithm=self.algorithm).key
+                if hasattr(key, "public_key"):
+                    key = key.public_key()  # a private JWK published by mistake
+                # As for our own keys: the algorithm's family and curve.
+                key = self._algorithm.prepare_key(key)
             except (jwt.PyJWTError, ValueError, TypeError):
                 continue
-            if hasattr(key, "public_key"):
-                key = key.public_key()  # a private JWK published by mistake
             if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
                 continue
             keys.setdefault(entry["kid"], key)

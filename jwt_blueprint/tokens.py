@@ -61,8 +61,11 @@ _TIME_CLAIMS = ("exp", "iat", "nbf")
 _FLOAT_MAX = int(sys.float_info.max)
 _TIME_CLAIM_LABELS = {"exp": "Expiration Time", "iat": "Issued At", "nbf": "Not Before"}
 #: A verified token: its claims, whether any claim is a list or an object,
-#: and its ``exp``, ``nbf`` and ``iat`` (``None`` when absent or not verified).
-_Verified = tuple[Claims, bool, "float | None", "float | None", "float | None"]
+#: its ``exp``, ``nbf`` and ``iat`` (``None`` when absent or not verified),
+#: its ``kid``, and the remote key that verified it (``None`` for ours).
+_Verified = tuple[
+    Claims, bool, "float | None", "float | None", "float | None", "str | None", t.Any
+]
 
 
 class AccessToken(str):
@@ -183,7 +186,11 @@ class TokenCodec:
     :param audience: ``aud`` values, one of which every token must name.
     :param key_source: looks up a ``kid`` none of ``verifying_keys`` has
         (another issuer's published keys), raising a :class:`jwt.PyJWTError`
-        if it has none either.
+        if it has none either. It returns the same object for as long as a
+        key is unchanged: a cached token whose key it no longer returns is
+        verified again.
+    :param remote_issuer: the ``iss`` of every token a ``key_source`` key
+        verifies (``issuer`` is then the app's own tokens').
     """
 
     def __init__(
@@ -206,6 +213,7 @@ class TokenCodec:
         issuer: str | None = None,
         audience: t.Sequence[str] | None = None,
         key_source: t.Callable[[str], t.Any] | None = None,
+        remote_issuer: str | None = None,
     ) -> None:
         self.algorithm = algorithm
         self.signing_key = signing_key
@@ -219,6 +227,7 @@ class TokenCodec:
         self._claims_type = claims_type
         self.issuer = issuer
         self.key_source = key_source
+        self.remote_issuer = remote_issuer
         self.audience = None if audience is None else frozenset(audience)
         self._algorithm = get_default_algorithms()[algorithm]
         self._hmac_hash = (
@@ -301,7 +310,10 @@ class TokenCodec:
             raise DecodeError("Invalid token type: must be a string")
         if len(token) > self.max_token_size:
             raise DecodeError("Token is too large")
-        claims, nested, exp, nbf, iat = self._verified(token)
+        claims, nested, exp, nbf, iat, kid, remote_key = self._verified(token)
+        if remote_key is not None and self._remote_key(kid) is not remote_key:
+            # The issuer dropped or replaced the key since: verify again.
+            claims, nested, exp, nbf, iat, kid, remote_key = self._verify(token)
         now = time.time()
         leeway = self.leeway
         if exp is not None and exp <= now - leeway:
@@ -358,12 +370,15 @@ class TokenCodec:
                 "The 'b64' header parameter requires 'b64' to be listed in 'crit'."
             )
         kid = header.get("kid")
-        if kid is not None and not isinstance(kid, str):
+        if "kid" in header and not isinstance(kid, str):  # null too
             raise InvalidTokenError("Key ID header parameter must be a string")
+        remote_key = None
         if self.verify_signature:
             if header.get("alg") != self.algorithm:
                 raise InvalidAlgorithmError("The specified alg value is not allowed")
             key = self._key_for(kid)
+            if kid is not None and kid not in self.verifying_keys and self.key_source:
+                remote_key = key
             signature = _b64decode(signature_segment, "crypto")
             signing_input = token[: len(header_segment) + len(payload_segment) + 1]
             if not self._verify_signature(
@@ -379,11 +394,13 @@ class TokenCodec:
         if "jti" in claims and not isinstance(claims["jti"], str):
             raise InvalidTokenError("JWT ID must be a string")
         self._check_audience(claims)
-        if self.issuer is not None:
+        # Another issuer's key verifies only that issuer's tokens.
+        expected_issuer = self.issuer if remote_key is None else self.remote_issuer
+        if expected_issuer is not None:
             issuer = claims.get("iss")
             if issuer is None:
                 raise MissingRequiredClaimError("iss")
-            if issuer != self.issuer:
+            if issuer != expected_issuer:
                 raise InvalidIssuerError("Invalid issuer")
         checks = self._time_checks
         return (
@@ -392,6 +409,8 @@ class TokenCodec:
             _numeric_date(claims, "exp") if "exp" in checks else None,
             _numeric_date(claims, "nbf") if "nbf" in checks else None,
             _numeric_date(claims, "iat") if "iat" in checks else None,
+            kid,
+            remote_key,
         )
 
     def _check_audience(self, claims: Claims) -> None:
@@ -410,6 +429,10 @@ class TokenCodec:
             raise InvalidAudienceError("Invalid claim format in token")
         if self.audience.isdisjoint(named):
             raise InvalidAudienceError("Audience doesn't match")
+
+    def _remote_key(self, kid: str | None) -> t.Any:
+        assert self.key_source is not None and kid is not None
+        return self.key_source(kid)
 
     def _key_for(self, kid: str | None) -> t.Any:
         """The configured key a token's ``kid`` names: never one the token

@@ -8,6 +8,7 @@ import hashlib
 import json
 import typing as t
 
+from flask import abort
 from flask import current_app
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -24,6 +25,7 @@ from .exceptions import InvalidCredentialsError
 from .exceptions import StoreUnavailableError
 from .globals import set_token_schema
 from .handlers import resolve
+from .jwks import is_symmetric
 from .jwks import public_jwks
 from .locations import JSON
 from .pipeline import REFRESH_REQUIREMENTS
@@ -303,6 +305,9 @@ class JWKSView(EndpointView):
 
     def get(self) -> ResponseReturnValue:
         settings = get_state().settings()
+        if is_symmetric(settings.codec):
+            # The config changed to secrets since: there is nothing to show.
+            abort(404)
         body, etag = self._render(settings)
         response = current_app.response_class(body, mimetype="application/json")
         response.set_etag(etag)

@@ -274,3 +274,12 @@ def test_key_objects_are_accepted():
     app = create_app({"JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY": [key]})
     client = app.test_client()
     assert protected(client, login(client)).status_code == 200
+
+
+def test_a_key_changed_in_place_in_a_listed_dict_is_seen():
+    app = create_app({"JWT_SECRET_KEY": [{"kid": "k", "key": SECRET}]})
+    client = app.test_client()
+    token = login(client)
+    app.config["JWT_SECRET_KEY"][0]["key"] = "another-secret-of-at-least-32-bytes!!"
+    assert protected(client, token).status_code == 401
+    assert protected(client, login(client)).status_code == 200

@@ -736,3 +736,14 @@ def test_an_exp_a_moment_past_the_limit_is_allowed(tmp_path):
 
     client = app.test_client()
     assert get(client, login(client)["access_token"]).status_code == 200
+
+
+def test_refresh_without_an_identity_handler(tmp_path):
+    # A service with no user table: the identity is the claims.
+    app = lifecycle_app({"JWT_TOKEN_STORE": "memory://"}, str(tmp_path))
+    app.extensions["jwt"].handlers.identity = None
+    client = app.test_client()
+    tokens = login(client)
+    response = refresh(client, tokens["refresh_token"])
+    assert response.status_code == 200
+    assert claims_of(response.json["access_token"])["identity"] == 1

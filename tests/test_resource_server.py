@@ -60,8 +60,17 @@ def served(app: Flask) -> t.Iterator[Served]:
         server.stop()
 
 
+ISSUER = "https://issuer.example"
+
+
 def issuer_app(*keys: bytes) -> Flask:
-    return create_app({"JWT_ALGORITHM": "ES256", "JWT_PRIVATE_KEY": list(keys)})
+    return create_app(
+        {
+            "JWT_ALGORITHM": "ES256",
+            "JWT_PRIVATE_KEY": list(keys),
+            "JWT_ENCODE_ISSUER": ISSUER,
+        }
+    )
 
 
 def resource_app(jwks_url: str, **config: t.Any) -> Flask:
@@ -70,6 +79,7 @@ def resource_app(jwks_url: str, **config: t.Any) -> Flask:
     app.config.update(
         JWT_ALGORITHM="ES256",
         JWT_JWKS_URL=jwks_url,
+        JWT_DECODE_ISSUER=ISSUER,
         JWT_AUTH_URL_RULE=None,
         JWT_JWKS_COOLDOWN=0.3,
         JWT_JWKS_TIMEOUT=2,
@@ -93,6 +103,7 @@ def attacker_token(kid: str) -> str:
     now = int(time.time())
     key = PRIVATE_KEYS["ES256"]()
     payload = {"identity": 1, "sub": "1", "iat": now, "nbf": now, "exp": now + 60}
+    payload["iss"] = ISSUER
     return jwt.encode(payload, key, "ES256", headers={"kid": kid})
 
 
@@ -161,7 +172,8 @@ def test_with_the_issuer_down_known_kids_pass_and_unknown_ones_get_503(caplog):
     assert get(client, token).status_code == 200
     response = get(client, attacker_token("rotated-while-down"))
     assert response.status_code == 503
-    assert response.headers["Retry-After"] == "30"
+    # Until the cooldown (0.3 s) lets it try again.
+    assert response.headers["Retry-After"] == "1"
     assert response.json == {
         "status_code": 503,
         "error": "Service Unavailable",
@@ -235,11 +247,92 @@ def test_token_headers_never_fetch_or_pick_keys(issuer):
         ({"JWT_JWKS_URL": 7}, "JWT_JWKS_URL"),
         ({"JWT_JWKS_URL": "http://x", "JWT_ALGORITHM": "HS256"}, "JWT_JWKS_URL"),
         ({"JWT_JWKS_URL": "http://x", "JWT_JWKS_COOLDOWN": -1}, "JWT_JWKS_COOLDOWN"),
+        ({"JWT_JWKS_URL": "http://x", "JWT_JWKS_COOLDOWN": 0}, "JWT_JWKS_COOLDOWN"),
+        ({"JWT_JWKS_URL": "http://x"}, "JWT_DECODE_ISSUER"),
         ({"JWT_JWKS_URL": "http://x", "JWT_JWKS_TIMEOUT": 0}, "JWT_JWKS_TIMEOUT"),
     ],
 )
 def test_bad_resource_server_config_fails_at_startup(config, key):
     app = Flask(__name__)
-    app.config.update({"JWT_ALGORITHM": "ES256", "JWT_AUTH_URL_RULE": None, **config})
+    app.config.update({"JWT_ALGORITHM": "ES256", "JWT_AUTH_URL_RULE": None})
+    if key != "JWT_DECODE_ISSUER":
+        app.config["JWT_DECODE_ISSUER"] = ISSUER
+    app.config.update(config)
     with pytest.raises(ConfigError, match=f"^{key}: "):
         JWT(app)
+
+
+def test_an_app_with_keys_of_its_own_keeps_the_other_issuers_tokens_apart(issuer):
+    own_key = pem(PRIVATE_KEYS["ES256"]())
+    config = {
+        "JWT_ALGORITHM": "ES256",
+        "JWT_PRIVATE_KEY": own_key,
+        "JWT_JWKS_URL": issuer.url + JWKS,
+        "JWT_DECODE_ISSUER": ISSUER,
+    }
+    with pytest.raises(ConfigError, match="^JWT_ENCODE_ISSUER: must be set"):
+        create_app(config)
+    with pytest.raises(ConfigError, match="^JWT_ENCODE_ISSUER: must be set"):
+        create_app({**config, "JWT_ENCODE_ISSUER": ISSUER})
+    app = create_app({**config, "JWT_ENCODE_ISSUER": "https://app.example"})
+    client = app.test_client()
+    own = login(client)
+    other = login(issuer.app.test_client())
+    assert client.get("/protected", headers=auth_header(own)).status_code == 200
+    assert client.get("/protected", headers=auth_header(other)).status_code == 200
+    # A token of the other issuer's key, claiming to be ours: refused.
+    now = int(time.time())
+    forged_by_partner = jwt.encode(
+        {
+            "identity": 1,
+            "iss": "https://app.example",
+            "iat": now,
+            "nbf": now,
+            "exp": now + 60,
+            "jti": "x",
+        },
+        serialization_key(issuer.app),
+        "ES256",
+        headers={"kid": jwt.get_unverified_header(other)["kid"]},
+    )
+    response = client.get("/protected", headers=auth_header(forged_by_partner))
+    assert response.status_code == 401
+    assert response.json["description"] == "Invalid issuer"
+
+
+def serialization_key(app: Flask) -> t.Any:
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(app.config["JWT_PRIVATE_KEY"][0], None)
+
+
+def test_a_key_replaced_behind_its_kid_ends_its_cached_tokens():
+    key = PRIVATE_KEYS["ES256"]()
+    issuer = issuer_app(pem(key))
+    token = login(issuer.test_client())
+    published = issuer.test_client().get(JWKS).json
+    document = {"keys": [dict(k) for k in published["keys"]]}
+    with served(jwks_app_mutable(document)) as server:
+        client = resource_app(server.url + JWKS, JWT_JWKS_MAX_AGE=0).test_client()
+        assert get(client, token).status_code == 200  # verified and cached
+        other = issuer_app(pem(PRIVATE_KEYS["ES256"]()))
+        replacement = other.test_client().get(JWKS).json["keys"][0]
+        document["keys"][0] = {**replacement, "kid": published["keys"][0]["kid"]}
+        time.sleep(0.35)
+        assert get(client, token).status_code == 401
+
+
+def jwks_app_mutable(document: dict[str, t.Any]) -> Flask:
+    app = Flask(__name__)
+    app.add_url_rule(JWKS, "jwks", lambda: jsonify(document))
+    return app
+
+
+def test_a_jwks_that_is_not_json_is_an_outage_not_a_500():
+    issuer = issuer_app(pem(PRIVATE_KEYS["ES256"]()))
+    token = login(issuer.test_client())
+    app = Flask(__name__)
+    app.add_url_rule(JWKS, "jwks", lambda: "<html>maintenance</html>")
+    with served(app) as server:
+        client = resource_app(server.url + JWKS).test_client()
+        assert get(client, token).status_code == 503
