@@ -7,7 +7,9 @@ Protected request, same route body everywhere (``str(user)`` of user 1):
 * **C** Flask-JWT-Extended ``@jwt_required()`` with a ``user_lookup_loader``;
 * **D** jwt_blueprint ``@jwt_required()``, the same token every request (warm);
 * **E** jwt_blueprint, a different token every request and
-  ``JWT_VERIFY_CACHE_SIZE = 0`` (cold).
+  ``JWT_VERIFY_CACHE_SIZE = 0`` (cold);
+* **D3**, **E3** D and E with a key set of three (the signing key first, two
+  more that verify), timing tokens of the signing key.
 
 Issuance: jwt_blueprint's ``POST /auth`` against a Flask-JWT-Extended login
 view that reads the same JSON body and returns ``{"access_token": ...}``.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 import typing as t
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -46,6 +49,7 @@ from .common import make_keys
 from .common import PASSWORD
 from .common import PROTECTED_PATH
 from .common import SECRET
+from .common import spare_keys
 from .common import TOKEN_LIFETIME
 from .common import USERID_TABLE
 from .common import USERNAME
@@ -62,6 +66,8 @@ JWT_SCHEME = "JWT"
 BEARER_SCHEME = "Bearer"
 #: The cache key the cold contender turns off (ignored if the library lacks it).
 CACHE_KEY = "JWT_VERIFY_CACHE_SIZE"
+#: How many keys D3 and E3 verify with.
+KEY_SET_SIZE = 3
 #: The login body posted by every issuance contender.
 LOGIN_BODY = json_body({"username": USERNAME, "password": PASSWORD})
 
@@ -259,6 +265,74 @@ def has_verify_cache(app: Flask) -> bool:
     return CACHE_KEY in app.config
 
 
+def key_set_config(listed: Sequence[KeySet]) -> dict[str, t.Any]:
+    """A key set of ``listed``, the first signing: secrets for HS*, else
+    private keys as PEM text (each verifies with its public half)."""
+    if listed[0].symmetric:
+        return {"JWT_SECRET_KEY": [k.private_pem for k in listed]}
+    return {
+        "JWT_PRIVATE_KEY": [k.private_pem for k in listed],
+        "JWT_PUBLIC_KEY": None,
+    }
+
+
+def codec_of(app: Flask) -> t.Any:
+    """The app's :class:`jwt_blueprint.tokens.TokenCodec`."""
+    return app.extensions["jwt_blueprint"].settings().codec
+
+
+class KeySetProof:
+    """What D3 and E3 check beyond a 200: that the app verifies with the
+    whole set, that timed tokens are the signing key's, and that a token of
+    the last key passes while one of a key not listed does not.
+
+    :param one_key: an app with only the signing key (D), whose ``kid`` the
+        timed tokens must carry.
+    :param last: the key listed last.
+    :param unlisted: a key of the same algorithm that the set does not list.
+    """
+
+    def __init__(self, one_key: Flask, last: KeySet, unlisted: KeySet) -> None:
+        self.first_kid: str = codec_of(one_key).signing_kid
+        last_app = blueprint_app(last, key_set_config([last]))
+        self.last_kid: str = codec_of(last_app).signing_kid
+        self.last_token = login_token(last_app)
+        unlisted_app = blueprint_app(unlisted, key_set_config([unlisted]))
+        self.unlisted_token = login_token(unlisted_app)
+        # The same claims and the key not listed, under a listed key's kid:
+        # refused by the signature, not by the lookup.
+        self.forged_token = jwt.encode(
+            jwt.decode(self.unlisted_token, options={"verify_signature": False}),
+            unlisted.private_key,
+            algorithm=unlisted.algorithm,
+            headers={"kid": self.first_kid},
+        )
+
+    def probe(self, app: Flask, environs: list[Environ]) -> Callable[[], None]:
+        """The check of the contender that serves ``environs`` with ``app``."""
+
+        def check() -> None:
+            kids = list(codec_of(app).verifying_keys)
+            assert len(kids) == KEY_SET_SIZE, (
+                f"expected {KEY_SET_SIZE} verifying keys, got {kids}"
+            )
+            assert (kids[0], kids[-1]) == (self.first_kid, self.last_kid), (
+                f"expected the signing key first and the last key last: {kids}"
+            )
+            for environ in environs[:3]:
+                token = environ["HTTP_AUTHORIZATION"].split()[1]
+                kid = jwt.get_unverified_header(token).get("kid")
+                assert kid == self.first_kid, f"timed token with kid {kid!r}"
+            last = call(app.wsgi_app, protected_environ(JWT_SCHEME, self.last_token))
+            expect_protected(last)
+            for name in ("unlisted_token", "forged_token"):
+                environ = protected_environ(JWT_SCHEME, getattr(self, name))
+                refused = call(app.wsgi_app, environ)
+                assert refused.status == 401, f"{name} got {refused.status}"
+
+        return check
+
+
 # -- tokens ---------------------------------------------------------------
 
 
@@ -298,15 +372,32 @@ def protected_environ(scheme: str, token: str) -> Environ:
 def protected_contenders(
     keys: KeySet, cold_tokens: int, fjwte_key_objects: bool = False
 ) -> list[Contender]:
-    """A to E for ``keys``; E cycles through ``cold_tokens`` distinct tokens.
+    """A to E, D3 and E3 for ``keys``; E and E3 cycle through ``cold_tokens``
+    distinct tokens.
 
-    With ``fjwte_key_objects`` (asymmetric only) a sixth contender, ``C*``, is
-    Flask-JWT-Extended given prepared key objects instead of PEM text.
+    With ``fjwte_key_objects`` (asymmetric only) another contender, ``C*``,
+    is Flask-JWT-Extended given prepared key objects instead of PEM text.
     """
     inline = inline_app(keys)
     fjwte = fjwte_app(keys)
     warm = blueprint_app(keys)
     cold = blueprint_app(keys, {CACHE_KEY: 0})
+    second, third, unlisted = spare_keys(keys.algorithm)
+    key_set = key_set_config([keys, second, third])
+    warm3 = blueprint_app(keys, key_set)
+    cold3 = blueprint_app(keys, {**key_set, CACHE_KEY: 0})
+    proof = KeySetProof(warm, third, unlisted)
+    warm3_environs = [protected_environ(JWT_SCHEME, login_token(warm3))]
+    cold3_environs = [
+        protected_environ(JWT_SCHEME, token)
+        for token in blueprint_tokens(cold3, cold_tokens)
+    ]
+    key_set_notes = [
+        f"{KEY_SET_SIZE} keys: "
+        + ("3 secrets" if keys.symmetric else "3 private keys as PEM text")
+        + ", timed tokens signed by the first; its check: 3 verifying keys, a"
+        " token of the last passes, one of a key not listed is refused (401)"
+    ]
     cold_notes = [f"{CACHE_KEY}=0: every request verifies the signature"]
     if not has_verify_cache(warm):
         cold_notes.append(
@@ -346,6 +437,15 @@ def protected_contenders(
             notes=["default config"],
         ),
         Contender(
+            "D3",
+            "jwt_blueprint, 3 keys, same token (warm)",
+            warm3,
+            warm3_environs,
+            expect_protected,
+            notes=key_set_notes,
+            probe=proof.probe(warm3, warm3_environs),
+        ),
+        Contender(
             "E",
             "jwt_blueprint @jwt_required(), new token each call (cold)",
             cold,
@@ -355,6 +455,19 @@ def protected_contenders(
             ],
             expect_protected,
             notes=cold_notes,
+        ),
+        Contender(
+            "E3",
+            "jwt_blueprint, 3 keys, new token each call (cold)",
+            cold3,
+            cold3_environs,
+            expect_protected,
+            notes=[
+                f"the keys and check of D3, {CACHE_KEY}=0; a token of the last"
+                " key listed costs the same: its key is found by kid in one"
+                " dict lookup, not by trying each key",
+            ],
+            probe=proof.probe(cold3, cold3_environs),
         ),
     ]
     if fjwte_key_objects and not keys.symmetric:

@@ -178,6 +178,10 @@ def notes_for(results: dict[str, t.Any]) -> list[str]:
         f" HS256 secret ({len(SECRET)} bytes), the same route body, app.testing False,"
         " app.wsgi_app called with a copied prebuilt environ",
         "A gets D's Authorization header and ignores it",
+        "D3/E3: D/E with a key set of 3 (JWT_SECRET_KEY, or JWT_PRIVATE_KEY as"
+        " PEM text, given as a list: the signing key first, then two that only"
+        " verify), timing tokens of the signing key; D3/A against D/A, paired"
+        " round by round, is D3/D, which the 'within 5%' targets check",
         "C/fjwte use JWT_COOKIE_CSRF_PROTECT=False (header tokens; no csrf claim)",
     ]
     store_suite = results["protected"].get(STORE_ALGORITHM, {})

@@ -6,6 +6,7 @@ signs the same claims with the same key and answers with the same body.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 import typing as t
@@ -103,10 +104,11 @@ class KeySet:
         return jwt.encode(claims, self.private_key, algorithm=self.algorithm)
 
 
-def make_keys(algorithm: str) -> KeySet:
-    """Generate a fresh key pair for ``algorithm`` with ``cryptography``."""
+def make_keys(algorithm: str, secret: str = SECRET) -> KeySet:
+    """Generate a fresh key pair for ``algorithm`` with ``cryptography``
+    (for HS256, the keys are ``secret``)."""
     if algorithm == "HS256":
-        return KeySet(algorithm, SECRET, SECRET, SECRET, SECRET)
+        return KeySet(algorithm, secret, secret, secret, secret)
     private: t.Any
     if algorithm == "RS256":
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -126,3 +128,13 @@ def make_keys(algorithm: str) -> KeySet:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
     return KeySet(algorithm, private_pem, public_pem, private, public)
+
+
+@functools.cache
+def spare_keys(algorithm: str) -> tuple[KeySet, KeySet, KeySet]:
+    """Three more keys of ``algorithm``, the same for the whole process: two
+    that a key set lists after the signing key, and one it never lists."""
+    second, third, unlisted = (
+        make_keys(algorithm, f"{SECRET}-{n}") for n in ("second", "third", "unlisted")
+    )
+    return second, third, unlisted

@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+import jwt
 import pytest
 import redis
 
@@ -39,6 +40,7 @@ from benchmarks.common import ALGORITHMS
 from benchmarks.common import EXPECTED_BODY
 from benchmarks.common import make_keys
 from benchmarks.common import PROTECTED_PATH
+from benchmarks.common import spare_keys
 from benchmarks.wsgi import call
 from benchmarks.wsgi import json_body
 from benchmarks.wsgi import make_environ
@@ -51,9 +53,9 @@ def keys(request):
 
 def test_protected_contenders_answer_200_then_401(keys):
     contenders = apps.protected_contenders(keys, cold_tokens=3, fjwte_key_objects=True)
-    expected = (
-        ["A", "B", "C", "D", "E"] if keys.symmetric else ["A", "B", "C", "C*", "D", "E"]
-    )
+    expected = ["A", "B", "C", "D", "D3", "E", "E3"]
+    if not keys.symmetric:
+        expected.insert(3, "C*")
     assert [c.key for c in contenders] == expected
     no_token = make_environ(PROTECTED_PATH)
     for contender in contenders:
@@ -67,15 +69,61 @@ def test_protected_contenders_answer_200_then_401(keys):
             assert missing.status == 401, (contender.key, missing)
 
 
-def test_cold_contender_cycles_distinct_tokens(keys):
-    contenders = apps.protected_contenders(keys, cold_tokens=3)
-    cold = contenders[-1]
-    assert cold.key == "E"
+@pytest.mark.parametrize("key", ["E", "E3"])
+def test_cold_contender_cycles_distinct_tokens(keys, key):
+    contenders = {c.key: c for c in apps.protected_contenders(keys, cold_tokens=3)}
+    cold = contenders[key]
     assert cold.app.config[apps.CACHE_KEY] == 0
     headers = {environ["HTTP_AUTHORIZATION"] for environ in cold.environs}
     assert len(headers) == 3
     for environ in cold.environs:
         assert call(cold.app.wsgi_app, environ).status == 200
+
+
+def kid_of(environ):
+    token = environ["HTTP_AUTHORIZATION"].split()[1]
+    return jwt.get_unverified_header(token)["kid"]
+
+
+def test_key_set_contenders_verify_with_three_keys(keys):
+    contenders = {c.key: c for c in apps.protected_contenders(keys, cold_tokens=3)}
+    signing_kid = apps.codec_of(contenders["D"].app).signing_kid
+    for key, twin in (("D3", "D"), ("E3", "E")):
+        contender = contenders[key]
+        contender.check()  # 3 keys; the last's token passes, an unlisted's 401
+        codec = apps.codec_of(contender.app)
+        assert len(codec.verifying_keys) == 3
+        assert next(iter(codec.verifying_keys)) == codec.signing_kid == signing_kid
+        assert {kid_of(environ) for environ in contender.environs} == {signing_kid}
+        cache = contenders[twin].app.config[apps.CACHE_KEY]
+        assert contender.app.config[apps.CACHE_KEY] == cache
+
+
+def test_key_set_checks_notice_a_set_not_used(keys):
+    def build():
+        contenders = apps.protected_contenders(keys, cold_tokens=2)
+        return [c for c in contenders if c.key in ("D3", "E3")]
+
+    one_key, last_key = build()
+    codec = apps.codec_of(one_key.app)
+    first = next(iter(codec.verifying_keys))
+    codec.verifying_keys = {first: codec.verifying_keys[first]}
+    with pytest.raises(AssertionError, match="D3.*expected 3 verifying keys"):
+        one_key.check()
+    # Timed tokens of the last key, not the signing key's.
+    third = spare_keys(keys.algorithm)[1]
+    last_app = apps.blueprint_app(third, apps.key_set_config([third]))
+    last_key.environs[:] = [  # the list the check reads
+        apps.protected_environ(apps.JWT_SCHEME, token)
+        for token in apps.blueprint_tokens(last_app, 2)
+    ]
+    with pytest.raises(AssertionError, match="E3.*timed token with kid"):
+        last_key.check()
+
+    _, unchecked = build()
+    apps.codec_of(unchecked.app).verify_signature = False
+    with pytest.raises(AssertionError, match="E3.*unlisted_token got 200"):
+        unchecked.check()
 
 
 def test_issuance_contenders_issue_working_tokens(keys):
@@ -114,7 +162,7 @@ def test_harness_times_interleaved_rounds():
     timings = harness.run(
         contenders, harness.Plan(rounds=2, max_batch=4, min_batch=2, budget_s=0.01)
     )
-    assert [timing.key for timing in timings] == ["A", "B", "C", "D", "E"]
+    assert [timing.key for timing in timings] == ["A", "B", "C", "D", "D3", "E", "E3"]
     for timing in timings:
         assert len(timing.per_round_us) == 2
         assert 0 < timing.min_us <= timing.median_us <= timing.max_us
@@ -378,9 +426,11 @@ def test_store_targets():
     }
     evaluated = report.evaluate_targets(results)
     in_process = [row for row in evaluated if row["measured"] == "in-process"]
+    per_algorithm = [(tg, alg) for tg in report.TARGETS for alg in tg.algorithms]
     verdicts = {
         f"{target.numerator}/{target.denominator}": (row["ratio"], row["met"])
-        for target, row in zip(report.TARGETS, in_process, strict=True)
+        for (target, algorithm), row in zip(per_algorithm, in_process, strict=True)
+        if algorithm == "HS256"
     }
     assert verdicts["D-sqlite/A"] == (0.85, True)
     assert verdicts["D-redis/A"] == (0.5, False)
@@ -399,9 +449,59 @@ def test_store_targets():
     ]
     printed = "\n".join(report.format_targets(evaluated))
     assert "HTTP       warm D-redis >= 0.60x A (Redis store)" in printed
-    assert printed.count("NOT RUN") == 5  # D/A, E/B, E/C, issuance; HTTP C-redis
+    # D/A, E/B, E/C, issuance; 3 keys, twice per algorithm; HTTP C-redis
+    assert printed.count("NOT RUN") == 4 + 2 * 4 + 1
 
 
 def test_targets_without_an_http_part():
     evaluated = report.evaluate_targets({"protected": {}, "http": None})
-    assert [row["met"] for row in evaluated] == [None] * 10
+    assert [row["met"] for row in evaluated] == [None] * 18
+
+
+def test_key_set_targets_on_every_algorithm():
+    timings = {
+        key: {"per_round_us": per_round}
+        for key, per_round in {
+            "A": [10.0, 20.0],
+            "B": [20.0, 40.0],
+            "C": [40.0, 80.0],
+            "D": [10.0, 20.0],
+            "D3": [10.4, 20.8],  # 4% slower
+            "E": [12.0, 24.0],
+            "E3": [12.0, 27.0],
+        }.items()
+    }
+    ratios = report.throughput_ratios(timings, report.PROTECTED_RATIOS)
+    assert ratios["D3/D"] == pytest.approx(1 / 1.04)
+    assert ratios["D3/A"] == pytest.approx(ratios["D/A"] * ratios["D3/D"])
+    assert ratios["E3/E"] == pytest.approx((1 + 24 / 27) / 2)
+    results = {"protected": {"HS256": {"ratios": ratios}, "EdDSA": {"ratios": {}}}}
+    key_set = [
+        (row["algorithm"], row["ratio"], row["met"])
+        for row in report.evaluate_targets(results)
+        if "3 keys" in row["name"]
+    ]
+    not_run = [(algorithm, None, None) for algorithm in ("RS256", "ES256", "EdDSA")]
+    assert key_set == [
+        ("HS256", ratios["D3/D"], True),
+        *not_run,
+        ("HS256", ratios["E3/E"], False),
+        *not_run,
+    ]
+    printed = report.format_targets(report.evaluate_targets(results))
+
+    def line(name):
+        (found,) = [line for line in printed if name in line]
+        return found
+
+    assert line("HS256: 3 keys: D3/A within 5% of D/A (D3/D >= 0.95x)").endswith(
+        " 0.96x  MET"
+    )
+    assert line("HS256: 3 keys: E3/B").endswith(" 0.94x  MISSED")
+    assert line("EdDSA: 3 keys: E3/B").endswith("-  NOT RUN")
+    lines = report._key_set_lines(ratios)
+    assert lines == [
+        "  3 keys vs 1: D3/A 0.96x vs D/A 1.00x   D3/D 0.962x",
+        "  3 keys vs 1: E3/B 1.57x vs E/B 1.67x   E3/C 3.15x vs E/C 3.33x"
+        "   E3/E 0.944x",
+    ]
