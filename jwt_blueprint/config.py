@@ -271,7 +271,7 @@ def load_settings(
         raise ConfigError(
             "JWT_PUBLIC_KEY", f"does not verify what the {algorithm} private key signs"
         )
-    return Settings(
+    settings = Settings(
         default_realm=_realm(config, "JWT_DEFAULT_REALM"),
         username_key=username_key,
         password_key=password_key,
@@ -289,6 +289,8 @@ def load_settings(
         encode_issuer=_optional_name(config, "JWT_ENCODE_ISSUER"),
         encode_audience=_encode_audience(config),
     )
+    _warn_if_refusing_own_tokens(settings)
+    return settings
 
 
 def _token_store(
@@ -334,6 +336,22 @@ def _check_expiry_for_store(
     if "exp" not in required_claims:
         raise ConfigError(
             "JWT_REQUIRED_CLAIMS", f"must include 'exp' with a token store: {reason}"
+        )
+
+
+def _warn_if_refusing_own_tokens(settings: Settings) -> None:
+    audience = settings.encode_audience
+    codec = settings.codec
+    if audience is None or codec.signing_key is None:
+        return
+    named = {audience} if isinstance(audience, str) else set(audience)
+    if codec.audience is None or codec.audience.isdisjoint(named):
+        logger.warning(
+            "jwt_blueprint: JWT_ENCODE_AUDIENCE %r is not in JWT_DECODE_AUDIENCE:"
+            " this app refuses the tokens it issues (its protected views, the"
+            " refresh and logout endpoints); fine only for an app that only"
+            " issues them",
+            audience,
         )
 
 

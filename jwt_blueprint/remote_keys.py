@@ -142,15 +142,17 @@ class RemoteKeys:
         try:
             document = self._client.fetch_data()
         except Exception as exc:  # unreachable, not JSON, not UTF-8, too deep
-            # The keys fetched before still verify the tokens they signed.
-            if self._reachable:
-                logger.error(
-                    "jwt_blueprint: cannot fetch the JWKS at %s: %s", self.url, exc
-                )
-            self._reachable = False
+            self._failed(exc)
             return
         old = self._keys
         keys = self._usable(document)
+        if not keys:
+            # No issuer rotates to no key at all: a broken document, not a
+            # reason to drop the keys held.
+            self._failed(f"no usable {self.algorithm} key in the document")
+            return
+        if not self._reachable:
+            logger.warning("jwt_blueprint: the JWKS at %s answers again", self.url)
         changed = set(old) - set(keys)
         for kid, key in keys.items():
             if kid in old:
@@ -163,6 +165,14 @@ class RemoteKeys:
         self._stale_after = now + self.max_age
         if changed and self.on_change is not None:
             self.on_change()
+
+    def _failed(self, reason: object) -> None:
+        # The keys fetched before still verify the tokens they signed.
+        if self._reachable:
+            logger.error(
+                "jwt_blueprint: cannot fetch the JWKS at %s: %s", self.url, reason
+            )
+        self._reachable = False
 
     def _usable(self, document: t.Any) -> dict[str, t.Any]:
         keys: dict[str, t.Any] = {}

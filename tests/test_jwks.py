@@ -210,3 +210,17 @@ def test_without_an_audience_any_aud_is_refused():
 def test_bad_issuer_and_audience_config_fails_at_startup(key, value):
     with pytest.raises(ConfigError, match=f"^{key}: "):
         create_app({key: value})
+
+
+def test_an_audience_the_app_itself_refuses_is_warned_about(caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="jwt_blueprint"):
+        create_app({"JWT_ENCODE_AUDIENCE": "partner-api"})
+    assert "this app refuses the tokens it issues" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jwt_blueprint"):
+        create_app(
+            {"JWT_ENCODE_AUDIENCE": "api", "JWT_DECODE_AUDIENCE": ["api", "admin"]}
+        )
+    assert "refuses the tokens" not in caplog.text

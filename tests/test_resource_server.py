@@ -205,12 +205,26 @@ def test_only_signature_keys_of_our_algorithm_are_used():
     ]
     with served(jwks_app({"keys": unusable})) as server:
         client = resource_app(server.url + JWKS).test_client()
-        assert get(client, token).status_code == 401
+        # Nothing usable: as good as no document, and no key is trusted.
+        assert get(client, token).status_code == 503
+    with served(jwks_app({"keys": [*unusable, usable_elsewhere(published)]})) as server:
+        client = resource_app(server.url + JWKS).test_client()
+        response = get(client, token)
+        assert response.status_code == 401
+        assert response.json["description"] == "Unknown key ID (kid)"
     usable = [{**published, "key_ops": ["verify"]}]
     with served(jwks_app({"keys": usable})) as server:
         client = resource_app(server.url + JWKS).test_client()
         assert get(client, token).status_code == 200
     assert kid == jwt.get_unverified_header(token)["kid"]
+
+
+def usable_elsewhere(published: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Another key, usable, under another kid."""
+    other = issuer_app(pem(PRIVATE_KEYS["ES256"]()))
+    key: dict[str, t.Any] = other.test_client().get(JWKS).json["keys"][0]
+    assert key["kid"] != published["kid"]
+    return key
 
 
 def test_a_redirect_is_not_followed():
@@ -336,3 +350,21 @@ def test_a_jwks_that_is_not_json_is_an_outage_not_a_500():
     with served(app) as server:
         client = resource_app(server.url + JWKS).test_client()
         assert get(client, token).status_code == 503
+
+
+def test_a_jwks_with_no_usable_key_keeps_the_keys_held(caplog):
+    issuer = issuer_app(pem(PRIVATE_KEYS["ES256"]()))
+    token = login(issuer.test_client())
+    document = dict(issuer.test_client().get(JWKS).json)
+    with served(jwks_app_mutable(document)) as server:
+        client = resource_app(server.url + JWKS, JWT_JWKS_MAX_AGE=0).test_client()
+        assert get(client, token).status_code == 200
+        held = document["keys"]
+        document["keys"] = []
+        time.sleep(0.35)
+        assert get(client, token).status_code == 200  # still held
+        assert "no usable ES256 key" in caplog.text
+        document["keys"] = held
+        time.sleep(0.35)
+        assert get(client, token).status_code == 200
+        assert "answers again" in caplog.text
