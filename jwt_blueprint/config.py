@@ -254,7 +254,7 @@ def load_settings(
         max_token_size=max_token_size,
         cache_size=cache_size,
         claims_type=TokenClaims,
-        issuer=_local_issuer(config, decode_issuer, remote_keys, keys.verifying),
+        issuer=_local_issuer(config, decode_issuer, remote_keys, keys.signing),
         audience=decode_audience,
         key_source=None if remote_keys is None else remote_keys.get,
         remote_issuer=None if remote_keys is None else decode_issuer,
@@ -359,14 +359,15 @@ def _local_issuer(
     config: Mapping[str, t.Any],
     decode_issuer: str | None,
     remote_keys: RemoteKeys | None,
-    local_keys: Mapping[str, t.Any],
+    signing_key: t.Any,
 ) -> str | None:
     """The ``iss`` the app's own keys' tokens must have.
 
     With ``JWT_JWKS_URL``, ``JWT_DECODE_ISSUER`` names the other issuer, and
-    is required: its keys verify only its tokens. An app that also has keys
-    of its own must then name itself, with another ``JWT_ENCODE_ISSUER``,
-    so that no token of the other issuer passes for one of its own users'.
+    is required: its keys verify only its tokens. An app that also signs
+    tokens must then name itself, with another ``JWT_ENCODE_ISSUER``, so
+    that no token of the other issuer passes for one of its own users'.
+    Public keys alone are the issuer's, pinned beside its JWKS.
     """
     if remote_keys is None:
         return decode_issuer
@@ -375,8 +376,9 @@ def _local_issuer(
             "JWT_DECODE_ISSUER",
             "must be set with JWT_JWKS_URL: the issuer whose keys are fetched",
         )
-    if not local_keys:
-        return None
+    if signing_key is None:
+        # Keys here only verify: the issuer's own, pinned beside its JWKS.
+        return decode_issuer
     encode_issuer = config.get("JWT_ENCODE_ISSUER")
     if encode_issuer is None or encode_issuer == decode_issuer:
         raise ConfigError(

@@ -108,7 +108,10 @@ class RemoteKeys:
                 # hand: if another request is fetching, this one goes on.
                 if self._lock.acquire(blocking=False):
                     try:
-                        self._fetch(now)
+                        # Unless another request fetched meanwhile.
+                        now = time.monotonic()
+                        if now >= self._stale_after and now >= self._fetch_after:
+                            self._fetch(now)
                     finally:
                         self._lock.release()
                 key = self._keys.get(kid)
@@ -145,12 +148,11 @@ class RemoteKeys:
             self._failed(exc)
             return
         old = self._keys
-        keys = self._usable(document)
-        if not keys:
-            # No issuer rotates to no key at all: a broken document, not a
-            # reason to drop the keys held.
-            self._failed(f"no usable {self.algorithm} key in the document")
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            self._failed("the document is not a JWKS")
             return
+        # A JWKS with no usable key withdraws them all: an issuer may have to.
+        keys = self._usable(document["keys"])
         if not self._reachable:
             logger.warning("jwt_blueprint: the JWKS at %s answers again", self.url)
         changed = set(old) - set(keys)
@@ -174,10 +176,9 @@ class RemoteKeys:
             )
         self._reachable = False
 
-    def _usable(self, document: t.Any) -> dict[str, t.Any]:
+    def _usable(self, entries: list[t.Any]) -> dict[str, t.Any]:
         keys: dict[str, t.Any] = {}
-        entries = document.get("keys") if isinstance(document, dict) else None
-        for entry in entries if isinstance(entries, list) else []:
+        for entry in entries:
             if not isinstance(entry, dict) or not isinstance(entry.get("kid"), str):
                 continue
             operations = entry.get("key_ops", ["verify"])

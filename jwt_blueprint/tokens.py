@@ -396,6 +396,8 @@ class TokenCodec:
         self._check_audience(claims)
         # Another issuer's key verifies only that issuer's tokens.
         expected_issuer = self.issuer if remote_key is None else self.remote_issuer
+        if expected_issuer is None and not self.verify_signature:
+            expected_issuer = self.remote_issuer  # no key told whose it is
         if expected_issuer is not None:
             issuer = claims.get("iss")
             if issuer is None:

@@ -205,8 +205,9 @@ def test_only_signature_keys_of_our_algorithm_are_used():
     ]
     with served(jwks_app({"keys": unusable})) as server:
         client = resource_app(server.url + JWKS).test_client()
-        # Nothing usable: as good as no document, and no key is trusted.
-        assert get(client, token).status_code == 503
+        response = get(client, token)
+        assert response.status_code == 401
+        assert response.json["description"] == "Unknown key ID (kid)"
     with served(jwks_app({"keys": [*unusable, usable_elsewhere(published)]})) as server:
         client = resource_app(server.url + JWKS).test_client()
         response = get(client, token)
@@ -352,19 +353,43 @@ def test_a_jwks_that_is_not_json_is_an_outage_not_a_500():
         assert get(client, token).status_code == 503
 
 
-def test_a_jwks_with_no_usable_key_keeps_the_keys_held(caplog):
+def test_a_jwks_with_no_usable_key_withdraws_them_and_a_broken_one_keeps_them(
+    caplog,
+):
     issuer = issuer_app(pem(PRIVATE_KEYS["ES256"]()))
     token = login(issuer.test_client())
     document = dict(issuer.test_client().get(JWKS).json)
+    held = document["keys"]
     with served(jwks_app_mutable(document)) as server:
         client = resource_app(server.url + JWKS, JWT_JWKS_MAX_AGE=0).test_client()
         assert get(client, token).status_code == 200
-        held = document["keys"]
-        document["keys"] = []
+        # Not a JWKS: an outage, and the keys held still verify.
+        document["keys"] = "maintenance"
         time.sleep(0.35)
-        assert get(client, token).status_code == 200  # still held
-        assert "no usable ES256 key" in caplog.text
+        assert get(client, token).status_code == 200
+        assert "cannot fetch the JWKS" in caplog.text
         document["keys"] = held
         time.sleep(0.35)
         assert get(client, token).status_code == 200
         assert "answers again" in caplog.text
+        # A JWKS with no key: the issuer withdrew them (a leaked key, say).
+        document["keys"] = []
+        time.sleep(0.35)
+        response = get(client, token)
+        assert response.status_code == 401
+        assert response.json["description"] == "Unknown key ID (kid)"
+
+
+def test_the_issuers_public_key_may_be_pinned_beside_its_jwks(issuer):
+    from cryptography.hazmat.primitives import serialization
+
+    private = serialization.load_pem_private_key(
+        issuer.app.config["JWT_PRIVATE_KEY"][0], None
+    )
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    client = resource_app(issuer.url + JWKS, JWT_PUBLIC_KEY=public).test_client()
+    token = login(issuer.app.test_client())
+    assert get(client, token).status_code == 200
+    assert issuer.jwks_fetches() == 0  # the pinned key answered
