@@ -5,6 +5,9 @@ from __future__ import annotations
 from .blueprint import JWTBlueprint as JWTBlueprint
 from .claims import VerifiedToken as VerifiedToken
 from .decorators import jwt_required as jwt_required
+from .decorators import roles_accepted as roles_accepted
+from .decorators import roles_required as roles_required
+from .decorators import scopes_required as scopes_required
 from .decorators import verify_jwt_in_request as verify_jwt_in_request
 from .exceptions import ConfigError as ConfigError
 from .exceptions import JWTError as JWTError
@@ -29,6 +32,9 @@ __all__ = [
     "get_current_identity",
     "get_verified_token",
     "jwt_required",
+    "roles_accepted",
+    "roles_required",
+    "scopes_required",
     "verify_jwt_in_request",
 ]
 

@@ -223,6 +223,7 @@ class JWTBlueprint(Blueprint):
         # The name Flask gives it, renamed or nested as the blueprint may be.
         full_name = f"{state.name_prefix}.{state.name}.{name}".lstrip(".")
         jwt_state.endpoints.add(full_name)
+        jwt_state.paths[endpoint.key] = (state.url_prefix or "").rstrip("/") + rule
         jwt_state.endpoint_methods.update(endpoint.methods)
 
     def _answer_other_methods(self, app: App) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from jwt.algorithms import get_default_algorithms
 
 from .claims import TokenClaims
+from .cookies import CookieSettings
 from .exceptions import ConfigError
 from .exceptions import quote_header_value
 from .keys import load_keys
@@ -69,7 +70,24 @@ CONFIG_DEFAULTS: Mapping[str, t.Any] = {
     "JWT_JWKS_URL": None,
     "JWT_JWKS_COOLDOWN": timedelta(seconds=30),
     "JWT_JWKS_TIMEOUT": timedelta(seconds=5),
+    "JWT_TOKEN_LOCATION": ["headers"],
+    "JWT_QUERY_STRING_NAME": "jwt",
+    "JWT_ACCESS_COOKIE_NAME": "access_token_cookie",
+    "JWT_REFRESH_COOKIE_NAME": "refresh_token_cookie",
+    "JWT_ACCESS_CSRF_COOKIE_NAME": "csrf_access_token",
+    "JWT_REFRESH_CSRF_COOKIE_NAME": "csrf_refresh_token",
+    "JWT_ACCESS_COOKIE_PATH": "/",
+    "JWT_COOKIE_SECURE": True,
+    "JWT_COOKIE_SAMESITE": "Lax",
+    "JWT_COOKIE_DOMAIN": None,
+    "JWT_COOKIE_CSRF_PROTECT": True,
+    "JWT_CSRF_METHODS": ["POST", "PUT", "PATCH", "DELETE"],
+    "JWT_CSRF_HEADER_NAME": "X-CSRF-Token",
+    "JWT_CSRF_FIELD_NAME": "csrf_token",
 }
+
+#: Where a token may travel, for ``JWT_TOKEN_LOCATION``.
+TOKEN_LOCATIONS = ("headers", "cookies", "json", "query_string")
 
 #: The store ``JWT_REFRESH_ENABLED`` uses when ``JWT_TOKEN_STORE`` is
 #: ``None``: a file in the app's instance folder.
@@ -123,6 +141,12 @@ class Settings:
     encode_issuer: str | None = None
     #: The ``aud`` written into every token issued: one, or a list.
     encode_audience: str | tuple[str, ...] | None = None
+    #: Where a request's token is looked for, in order.
+    token_locations: tuple[str, ...] = ("headers",)
+    #: The query string parameter, with ``"query_string"``.
+    query_string_name: str = "jwt"
+    #: How tokens travel in cookies; ``None`` without ``"cookies"``.
+    cookies: CookieSettings | None = None
 
 
 def apply_defaults(config: dict[str, t.Any]) -> None:
@@ -220,6 +244,7 @@ def load_settings(
         )
 
     header_prefix = _header_prefix(config)
+    locations = _locations(config)
     remote_keys = _remote_keys(config, algorithm, open_remote_keys or new_remote_keys)
     keys = load_keys(config, algorithm, remote=remote_keys is not None)
     leeway = _seconds(config, "JWT_LEEWAY", minimum=0, maximum=MAX_LEEWAY)
@@ -288,6 +313,9 @@ def load_settings(
         jwks_max_age=_integer(config, "JWT_JWKS_MAX_AGE", minimum=0, maximum=86400),
         encode_issuer=_optional_name(config, "JWT_ENCODE_ISSUER"),
         encode_audience=_encode_audience(config),
+        token_locations=locations,
+        query_string_name=_name(config, "JWT_QUERY_STRING_NAME"),
+        cookies=_cookies(config) if "cookies" in locations else None,
     )
     _warn_if_refusing_own_tokens(settings)
     return settings
@@ -353,6 +381,96 @@ def _warn_if_refusing_own_tokens(settings: Settings) -> None:
             " issues them",
             audience,
         )
+
+
+def _locations(config: Mapping[str, t.Any]) -> tuple[str, ...]:
+    key = "JWT_TOKEN_LOCATION"
+    value = config.get(key)
+    values = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(values, (list, tuple))
+        or not values
+        or any(item not in TOKEN_LOCATIONS for item in values)
+        or len(set(values)) != len(values)
+    ):
+        raise ConfigError(
+            key,
+            f"must be a list of {', '.join(TOKEN_LOCATIONS)} (in the order to"
+            f" look in), each once, not {_shown(value)}",
+        )
+    return tuple(values)
+
+
+def _cookies(config: Mapping[str, t.Any]) -> CookieSettings:
+    names = [
+        _cookie_name(config, key)
+        for key in (
+            "JWT_ACCESS_COOKIE_NAME",
+            "JWT_REFRESH_COOKIE_NAME",
+            "JWT_ACCESS_CSRF_COOKIE_NAME",
+            "JWT_REFRESH_CSRF_COOKIE_NAME",
+        )
+    ]
+    if len(set(names)) != len(names):
+        raise ConfigError(
+            "JWT_REFRESH_CSRF_COOKIE_NAME", "the four cookie names must differ"
+        )
+    secure = _flag(config, "JWT_COOKIE_SECURE")
+    samesite = config.get("JWT_COOKIE_SAMESITE")
+    if samesite not in ("Lax", "Strict", "None", None):
+        raise ConfigError(
+            "JWT_COOKIE_SAMESITE",
+            f"must be 'Lax', 'Strict', 'None' or None, not {_shown(samesite)}",
+        )
+    if samesite == "None" and not secure:
+        raise ConfigError(
+            "JWT_COOKIE_SAMESITE", "'None' needs JWT_COOKIE_SECURE (browsers refuse it)"
+        )
+    domain = config.get("JWT_COOKIE_DOMAIN")
+    if domain is not None:
+        _cookie_name(config, "JWT_COOKIE_DOMAIN")
+    path = config.get("JWT_ACCESS_COOKIE_PATH")
+    if not isinstance(path, str) or not path.startswith("/") or ";" in path:
+        raise ConfigError(
+            "JWT_ACCESS_COOKIE_PATH",
+            f"must be a path starting with '/', not {_shown(path)}",
+        )
+    methods = config.get("JWT_CSRF_METHODS")
+    if not isinstance(methods, (list, tuple)) or not all(
+        isinstance(m, str) and m.isupper() and m.isalpha() for m in methods
+    ):
+        raise ConfigError(
+            "JWT_CSRF_METHODS",
+            f"must be a list of HTTP methods, in capitals, not {_shown(methods)}",
+        )
+    header = config.get("JWT_CSRF_HEADER_NAME")
+    if not isinstance(header, str) or not _AUTH_SCHEME.fullmatch(header):
+        raise ConfigError(
+            "JWT_CSRF_HEADER_NAME", f"must be a header name, not {_shown(header)}"
+        )
+    access, refresh, access_csrf, refresh_csrf = names
+    return CookieSettings(
+        access_name=access,
+        refresh_name=refresh,
+        access_csrf_name=access_csrf,
+        refresh_csrf_name=refresh_csrf,
+        secure=secure,
+        samesite=samesite,
+        domain=domain,
+        access_path=path,
+        csrf_protect=_flag(config, "JWT_COOKIE_CSRF_PROTECT"),
+        csrf_methods=frozenset(methods),
+        csrf_header=header,
+        csrf_field=_name(config, "JWT_CSRF_FIELD_NAME"),
+    )
+
+
+def _cookie_name(config: Mapping[str, t.Any], key: str) -> str:
+    value = config.get(key)
+    # RFC 6265 cookie names (and, for the domain, a host) are tokens.
+    if not isinstance(value, str) or not _AUTH_SCHEME.fullmatch(value):
+        raise ConfigError(key, f"must be a cookie token, not {_shown(value)}")
+    return value
 
 
 def _local_issuer(

@@ -51,12 +51,37 @@ def verify_jwt_in_request(
     return _verify(_requirements(realm, fresh, optional))
 
 
-def _requirements(realm: str | None, fresh: bool, optional: bool) -> Requirements:
-    if realm is None and not fresh and not optional:
+def _requirements(
+    realm: str | None,
+    fresh: bool,
+    optional: bool,
+    roles: t.Iterable[str] = (),
+    any_roles: t.Iterable[str] = (),
+    scopes: t.Iterable[str] = (),
+) -> Requirements:
+    roles, any_roles, scopes = (_names(v) for v in (roles, any_roles, scopes))
+    if realm is None and not (fresh or optional or roles or any_roles or scopes):
         return DEFAULT_REQUIREMENTS
     if realm is not None:
         quote_header_value(realm)
-    return Requirements(realm=realm, fresh=bool(fresh), optional=bool(optional))
+    return Requirements(
+        realm=realm,
+        fresh=bool(fresh),
+        optional=bool(optional),
+        roles=roles,
+        any_roles=any_roles,
+        scopes=scopes,
+    )
+
+
+def _names(names: t.Iterable[str] | str) -> tuple[str, ...]:
+    # Each a name that can go into a header, checked at decoration.
+    values = (names,) if isinstance(names, str) else tuple(names)
+    for name in values:
+        if not isinstance(name, str) or not name or " " in name:
+            raise ValueError(f"{name!r} is not a role or scope name")
+        quote_header_value(name)
+    return values
 
 
 def _verify(requirements: Requirements) -> VerifiedToken | None:
@@ -71,7 +96,12 @@ def _verify(requirements: Requirements) -> VerifiedToken | None:
 
 
 def jwt_required(
-    realm: str | None = None, *, fresh: bool = False, optional: bool = False
+    realm: str | None = None,
+    *,
+    fresh: bool = False,
+    optional: bool = False,
+    roles: t.Iterable[str] = (),
+    scopes: t.Iterable[str] = (),
 ) -> t.Callable[[F], F]:
     """Require a valid token for the decorated view (sync or async)::
 
@@ -88,12 +118,44 @@ def jwt_required(
     :param optional: run the view without a token too, with
         :data:`~jwt_blueprint.current_identity` ``None``. A token that is
         there must still be valid: a bad, expired or revoked one gets 401.
+    :param roles: roles the token's ``roles`` claim must all have; 403
+        ``Forbidden`` otherwise.
+    :param scopes: scopes the token's ``scope`` claim must all grant; 403
+        ``Forbidden`` otherwise.
     :raises ValueError: at decoration time, if ``realm`` cannot go into a header.
     """
     if callable(realm):
         raise TypeError("jwt_required takes parentheses: use @jwt_required()")
-    requirements = _requirements(realm, fresh, optional)
+    requirements = _requirements(realm, fresh, optional, roles, (), scopes)
+    return _protect(requirements)
 
+
+def roles_required(*roles: str, **options: t.Any) -> t.Callable[[F], F]:
+    """Require a valid token whose ``roles`` claim has every one of
+    ``roles``: ``@roles_required("admin")``. Takes :func:`jwt_required`'s
+    other arguments; a token without them gets 403 ``Forbidden``."""
+    return jwt_required(roles=roles, **options)
+
+
+def roles_accepted(*roles: str, **options: t.Any) -> t.Callable[[F], F]:
+    """Require a valid token whose ``roles`` claim has one of ``roles`` at
+    least: ``@roles_accepted("editor", "admin")``."""
+    realm = options.pop("realm", None)
+    fresh = options.pop("fresh", False)
+    optional = options.pop("optional", False)
+    scopes = options.pop("scopes", ())
+    if options:
+        raise TypeError(f"unexpected arguments: {', '.join(options)}")
+    return _protect(_requirements(realm, fresh, optional, (), roles, scopes))
+
+
+def scopes_required(*scopes: str, **options: t.Any) -> t.Callable[[F], F]:
+    """Require a valid token whose ``scope`` claim grants every one of
+    ``scopes``: ``@scopes_required("orders:read")``."""
+    return jwt_required(scopes=scopes, **options)
+
+
+def _protect(requirements: Requirements) -> t.Callable[[F], F]:
     def decorator(fn: F) -> F:
         is_async = inspect.iscoroutinefunction(fn)
 

@@ -295,6 +295,26 @@ class IssuerUnavailableError(JWTError):
         )
 
 
+class InsufficientScopeError(JWTError):
+    """A valid token that lacks a role or a scope the view asks for: 403,
+    with an ``insufficient_scope`` challenge naming what is needed (RFC 6750
+    section 3.1).
+
+    :param kind: ``"role"`` or ``"scope"``.
+    :param missing: what the token lacks.
+    """
+
+    status_code = 403
+    error_code = "insufficient_scope"
+
+    def __init__(self, kind: str, missing: t.Sequence[str]) -> None:
+        plural = "s" if len(missing) > 1 else ""
+        super().__init__(
+            "Forbidden", f"The token lacks the {kind}{plural}: {', '.join(missing)}"
+        )
+        self.scope = " ".join(missing)
+
+
 class UnknownIdentityError(JWTError):
     """The token is valid but the identity handler found nobody."""
 

@@ -22,6 +22,10 @@ HEADERS = "headers"
 REQUEST_HANDLER = "request_handler"
 #: The location of a refresh token read from a lifecycle endpoint's body.
 JSON = "json"
+#: The location of a token read from a cookie.
+COOKIES = "cookies"
+#: The location of a token read from the query string.
+QUERY_STRING = "query_string"
 
 
 #: The characters of a compact JWS: base64url segments joined by dots.

@@ -41,9 +41,12 @@ from .claims import revocation_keys
 from .claims import TokenClaims
 from .claims import TYPE_CLAIM
 from .claims import VerifiedToken
+from .cookies import check_csrf
+from .cookies import read_cookie
 from .exceptions import AuthorizationRequiredError
 from .exceptions import ExpiredTokenError
 from .exceptions import FreshTokenRequiredError
+from .exceptions import InsufficientScopeError
 from .exceptions import InvalidHeaderError
 from .exceptions import InvalidTokenError
 from .exceptions import IssuerUnavailableError
@@ -54,7 +57,9 @@ from .exceptions import UnknownIdentityError
 from .exceptions import WrongTokenTypeError
 from .handlers import PLAIN_TYPES
 from .handlers import resolve
+from .locations import COOKIES
 from .locations import HEADERS
+from .locations import QUERY_STRING
 from .locations import read_header
 from .locations import REQUEST_HANDLER
 from .remote_keys import KeySetUnavailableError
@@ -80,6 +85,12 @@ class Requirements:
     #: A request without a token passes, with no identity; a token that is
     #: there must still be valid.
     optional: bool = False
+    #: Roles the token's ``roles`` claim must all have.
+    roles: tuple[str, ...] = ()
+    #: Roles of which the token's ``roles`` claim must have one.
+    any_roles: tuple[str, ...] = ()
+    #: Scopes the token's ``scope`` claim must all grant.
+    scopes: tuple[str, ...] = ()
 
 
 #: What :func:`~jwt_blueprint.jwt_required` asks by default.
@@ -99,6 +110,16 @@ def invalid_token(exc: Exception) -> JWTError:
     if isinstance(exc, jwt.MissingRequiredClaimError):
         return MissingClaimError(exc.claim, exc)
     return InvalidTokenError(str(exc) or type(exc).__name__, exc)
+
+
+def _names(value: t.Any) -> frozenset[str]:
+    """The names in a ``roles`` or ``scope`` claim: a list of strings, or
+    one space-separated string; anything else holds none."""
+    if isinstance(value, str):
+        return frozenset(value.split())
+    if isinstance(value, list):
+        return frozenset(name for name in value if isinstance(name, str))
+    return frozenset()
 
 
 def _accepts(cls: type[t.Any], name: str, arguments: tuple[t.Any, ...]) -> bool:
@@ -182,9 +203,13 @@ class VerificationPipeline:
         :raises JWTError: at the first step that refuses it.
         """
         claims = self.decode(token, settings)
+        if location == COOKIES and settings.cookies is not None:
+            check_csrf(claims, request, settings.cookies)
         self.check_token_type(claims, requirements)
         self.check_revocation(claims, settings)
         self.check_claims(claims, settings)
+        if requirements.roles or requirements.any_roles or requirements.scopes:
+            self.check_authorization(claims, requirements)
         identity = self.load_identity(claims, settings)
         return VerifiedToken(token, claims, location, identity)
 
@@ -195,17 +220,31 @@ class VerificationPipeline:
         carries none.
 
         Runs the request handler (location ``"request_handler"``), else
-        :meth:`request_token` (location ``"headers"``). To look elsewhere
-        and say where, override this step.
+        looks in each of ``JWT_TOKEN_LOCATION`` in order: ``"headers"``
+        (:meth:`request_token`), ``"cookies"``, ``"query_string"``. The
+        first place that holds a token wins, and a malformed one there is
+        refused, not skipped. To look elsewhere and say where, override
+        this step.
         """
         handler = self.handlers.request
-        if handler is None:
-            token = self.request_token(settings)
-            location = HEADERS
-        else:
+        if handler is not None:
             token = resolve(handler())
-            location = REQUEST_HANDLER
-        return None if token is None else (token, location)
+            return None if token is None else (token, REQUEST_HANDLER)
+        for location in settings.token_locations:
+            if location == HEADERS:
+                token = self.request_token(settings)
+            elif location == COOKIES:
+                assert settings.cookies is not None
+                token = read_cookie(
+                    request, settings.cookies.access_name, settings.max_token_size
+                )
+            elif location == QUERY_STRING:
+                token = request.args.get(settings.query_string_name)
+            else:  # "json" carries refresh tokens, to their endpoints
+                continue
+            if token is not None:
+                return token, location
+        return None
 
     def decode(self, token: str, settings: Settings) -> TokenClaims:
         """Verify ``token`` and return its claims.
@@ -264,6 +303,28 @@ class VerificationPipeline:
             revoked = resolve(handler(claims))
         if revoked:
             raise RevokedTokenError()
+
+    def check_authorization(self, claims: Claims, requirements: Requirements) -> None:
+        """Refuse a valid token that lacks the roles or scopes the view
+        asks for: a 403, as RFC 6750 section 3.1 has it, not a 401.
+
+        Roles are the ``roles`` claim, scopes the ``scope`` claim (RFC 8693,
+        RFC 9068): each a list of strings, or one space-separated string.
+
+        :raises InsufficientScopeError: naming what is missing.
+        """
+        if requirements.roles or requirements.any_roles:
+            roles = _names(claims.get("roles"))
+            missing = [role for role in requirements.roles if role not in roles]
+            if requirements.any_roles and roles.isdisjoint(requirements.any_roles):
+                missing.append(" or ".join(requirements.any_roles))
+            if missing:
+                raise InsufficientScopeError("role", missing)
+        if requirements.scopes:
+            scopes = _names(claims.get("scope"))
+            missing = [scope for scope in requirements.scopes if scope not in scopes]
+            if missing:
+                raise InsufficientScopeError("scope", missing)
 
     def check_claims(self, claims: Claims, settings: Settings) -> None:
         """Refuse claims the app cannot use.

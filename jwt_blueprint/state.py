@@ -49,6 +49,9 @@ class JWTState:
         self.endpoints: set[str] = set()
         #: The methods those endpoints serve.
         self.endpoint_methods: set[str] = set()
+        #: The path of each endpoint served, by its key: where a refresh
+        #: token's cookie is sent.
+        self.paths: dict[str, str] = {}
         # One tuple, swapped in one assignment, so threads never see a
         # snapshot paired with the settings of another.
         self._current = self._load(read_raw(config))

@@ -41,6 +41,7 @@ from .claims import REFRESH
 from .claims import REFRESH_TYP
 from .claims import RESERVED_CLAIMS
 from .claims import TYPE_CLAIM
+from .cookies import CSRF_CLAIM
 from .exceptions import JWTError
 from .globals import get_realm
 from .globals import get_token_schema
@@ -444,6 +445,10 @@ class JWTStrategy(TokenLifecycle):
             )
             if value is not None
         }
+        csrf = None
+        if settings.cookies is not None:
+            # Binds the token to the CSRF value set beside it in a cookie.
+            csrf = addressed[CSRF_CLAIM] = secrets.token_urlsafe(16)
         if addressed:
             stamp.addressed = addressed
             stamp.required = True
@@ -461,6 +466,7 @@ class JWTStrategy(TokenLifecycle):
                 " claims without the payload step; have it call"
                 " jwt.jwt_payload_callback(identity) or jwt.encode_token"
             )
+        token.csrf_token = csrf
         return token
 
     def issue_token(self, identity: t.Any) -> AccessToken:

@@ -77,6 +77,8 @@ class AccessToken(str):
     #: refresh with ``JWT_REFRESH_ENABLED``; ``None`` otherwise. A response
     #: handler reads it from the ``access_token`` it is given.
     refresh_token: str | None = None
+    #: The CSRF value bound to it (its ``csrf`` claim), with cookies on.
+    csrf_token: str | None = None
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         warnings.warn(

@@ -19,7 +19,11 @@ from marshmallow import Schema
 from .body import load
 from .body import read_json
 from .config import Settings
+from .cookies import clear_token_cookies
+from .cookies import read_cookie
+from .cookies import set_token_cookies
 from .decorators import verify_jwt_in_request
+from .exceptions import AuthorizationRequiredError
 from .exceptions import ConfigError
 from .exceptions import InvalidCredentialsError
 from .exceptions import StoreUnavailableError
@@ -27,6 +31,7 @@ from .globals import set_token_schema
 from .handlers import resolve
 from .jwks import is_symmetric
 from .jwks import public_jwks
+from .locations import COOKIES
 from .locations import JSON
 from .pipeline import REFRESH_REQUIREMENTS
 from .schemas import CredentialsSchema
@@ -118,8 +123,21 @@ class TokenView(EndpointView):
         set_token_schema(self._token_schema)
         handler = self.strategy.handlers.auth_response
         if handler is None:
-            return self.strategy.auth_response(access_token, identity)
-        response: ResponseReturnValue = resolve(handler(access_token, identity))
+            rv = self.strategy.auth_response(access_token, identity)
+        else:
+            rv = resolve(handler(access_token, identity))
+        settings = get_state().settings()
+        if settings.cookies is None:
+            return rv
+        response = current_app.make_response(rv)
+        set_token_cookies(
+            response,
+            settings.cookies,
+            access_token,
+            settings.expiration_delta,
+            get_state().paths.get("refresh"),
+            settings.refresh_expiration_delta,
+        )
         return response
 
 
@@ -244,13 +262,29 @@ class RefreshView(TokenView):
     def post(self) -> ResponseReturnValue:
         settings = get_state().settings()
         _require_store(settings)
-        data = read_json(self.max_body_size)
-        body = load(self._refresh_schema, data, "Invalid refresh request")
+        token, location = self.refresh_token(settings)
         verified = self.strategy.verify_token(
-            body["refresh_token"], JSON, settings, REFRESH_REQUIREMENTS
+            token, location, settings, REFRESH_REQUIREMENTS
         )
         access_token = self.strategy.rotate(verified)
         return self.make_response(access_token, verified.identity)
+
+    def refresh_token(self, settings: Settings) -> tuple[str, str]:
+        """The refresh token, and where it came from: the JSON body, else,
+        with cookies on and an empty body, the refresh cookie.
+
+        :raises BadRequestError: for a body that is not a refresh request.
+        :raises AuthorizationRequiredError: for neither.
+        """
+        cookies = settings.cookies
+        data = read_json(self.max_body_size, optional=cookies is not None)
+        if data is None and cookies is not None:
+            token = read_cookie(request, cookies.refresh_name, settings.max_token_size)
+            if token is None:
+                raise AuthorizationRequiredError()
+            return token, COOKIES
+        body = load(self._refresh_schema, data, "Invalid refresh request")
+        return body["refresh_token"], JSON
 
 
 class RevokeView(EndpointView):
@@ -275,15 +309,21 @@ class RevokeView(EndpointView):
 
     def post(self) -> ResponseReturnValue:
         _require_store(get_state().settings())
+        settings = get_state().settings()
         verified = verify_jwt_in_request()
         data = read_json(self.max_body_size, optional=True)
         refresh_token = None
         if data is not None:
             body = load(self._revoke_schema, data, "Invalid revoke request")
             refresh_token = body.get("refresh_token")
+        cookies = settings.cookies
+        if refresh_token is None and cookies is not None:
+            refresh_token = request.cookies.get(cookies.refresh_name) or None
         self.strategy.revoke(verified.claims, refresh_token)
         response = current_app.response_class(status=204)
         del response.headers["Content-Type"]  # there is no content
+        if cookies is not None:
+            clear_token_cookies(response, cookies, get_state().paths.get("refresh"))
         return response
 
 
