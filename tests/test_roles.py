@@ -1,0 +1,151 @@
+"""Roles and scopes: a valid token without them gets a 403."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from flask import Flask
+
+from conftest import auth_header
+from conftest import create_app
+from conftest import login
+from jwt_blueprint import jwt_required
+from jwt_blueprint import roles_accepted
+from jwt_blueprint import roles_required
+from jwt_blueprint import scopes_required
+
+ROLES = {1: ["admin", "editor"], 2: ["viewer"]}
+SCOPES = {1: "orders:read orders:write", 2: ["orders:read"]}
+
+
+def roles_app() -> Flask:
+    app = create_app()
+    strategy = app.extensions["jwt"]
+    default_payload = strategy.make_payload
+
+    @strategy.jwt_payload_handler
+    def payload(user: t.Any) -> dict[str, t.Any]:
+        claims = default_payload(user)
+        claims["roles"] = ROLES[user.id]
+        claims["scope"] = SCOPES[user.id]
+        return claims
+
+    @app.route("/admin")
+    @roles_required("admin")
+    def admin() -> str:
+        return "admin"
+
+    @app.route("/editing")
+    @roles_accepted("editor", "admin")
+    def editing() -> str:
+        return "editing"
+
+    @app.route("/both")
+    @roles_required("admin", "viewer")
+    def both() -> str:
+        return "both"
+
+    @app.route("/orders")
+    @scopes_required("orders:read")
+    def orders() -> str:
+        return "orders"
+
+    @app.post("/orders")
+    @scopes_required("orders:write")
+    def new_order() -> str:
+        return "created"
+
+    @app.route("/fresh-admin")
+    @jwt_required(fresh=True, roles=["admin"])
+    def fresh_admin() -> str:
+        return "fresh admin"
+
+    @app.route("/maybe-admin")
+    @roles_required("admin", optional=True)
+    def maybe_admin() -> str:
+        return "maybe"
+
+    return app
+
+
+@pytest.fixture
+def client() -> t.Any:
+    return roles_app().test_client()
+
+
+def token_of(client: t.Any, username: str) -> dict[str, str]:
+    return auth_header(login(client, username))
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "user", "status"),
+    [
+        ("/admin", "get", "user1", 200),
+        ("/admin", "get", "user2", 403),
+        ("/editing", "get", "user1", 200),
+        ("/editing", "get", "user2", 403),
+        ("/both", "get", "user1", 403),
+        ("/orders", "get", "user1", 200),
+        ("/orders", "get", "user2", 200),
+        ("/orders", "post", "user1", 200),
+        ("/orders", "post", "user2", 403),
+        ("/fresh-admin", "get", "user1", 200),
+        ("/fresh-admin", "get", "user2", 403),
+        ("/maybe-admin", "get", "user1", 200),
+        ("/maybe-admin", "get", "user2", 403),
+    ],
+)
+def test_roles_and_scopes(client, path, method, user, status):
+    response = getattr(client, method)(path, headers=token_of(client, user))
+    assert response.status_code == status
+
+
+def test_a_missing_role_is_a_403_with_an_insufficient_scope_challenge(client):
+    response = client.get("/admin", headers=token_of(client, "user2"))
+    assert response.status_code == 403
+    assert response.json == {
+        "status_code": 403,
+        "error": "Forbidden",
+        "description": "The token lacks the role: admin",
+    }
+    assert response.headers["WWW-Authenticate"] == (
+        'JWT realm="Login Required", error="insufficient_scope",'
+        ' error_description="The token lacks the role: admin", scope="admin"'
+    )
+    response = client.get("/editing", headers=token_of(client, "user2"))
+    assert response.json["description"] == "The token lacks the role: editor or admin"
+    response = client.post("/orders", headers=token_of(client, "user2"))
+    assert response.json["description"] == "The token lacks the scope: orders:write"
+
+
+def test_authentication_comes_first(client):
+    assert client.get("/admin").status_code == 401
+    response = client.get("/admin", headers=auth_header("not.a.token"))
+    assert response.status_code == 401
+    # Optional: no token, no role to check; the view runs.
+    assert client.get("/maybe-admin").status_code == 200
+
+
+def test_a_token_without_the_claims_has_no_roles():
+    client = create_app().test_client()
+    app = client.application
+
+    @app.route("/needs-admin")
+    @roles_required("admin")
+    def needs_admin() -> str:
+        return "no"
+
+    response = client.get("/needs-admin", headers=auth_header(login(client)))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("name", ["", "two words", "new\nline", 7])
+def test_role_names_are_checked_when_decorating(name):
+    with pytest.raises(ValueError):
+        roles_required(name)
+
+
+def test_roles_accepted_refuses_unknown_options():
+    with pytest.raises(TypeError, match="unexpected arguments: role"):
+        roles_accepted("admin", role="x")
