@@ -398,6 +398,10 @@ def _locations(config: Mapping[str, t.Any]) -> tuple[str, ...]:
             f"must be a list of {', '.join(TOKEN_LOCATIONS)} (in the order to"
             f" look in), each once, not {_shown(value)}",
         )
+    if not set(values) - {"json"}:
+        raise ConfigError(
+            key, "'json' carries refresh tokens only: name where access tokens are"
+        )
     return tuple(values)
 
 

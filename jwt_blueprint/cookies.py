@@ -12,6 +12,7 @@ bound to the token).
 from __future__ import annotations
 
 import hmac
+import logging
 import typing as t
 from dataclasses import dataclass
 
@@ -23,6 +24,11 @@ from .exceptions import InvalidTokenError
 
 #: The claim that binds a cookie token to its CSRF value.
 CSRF_CLAIM = "csrf"
+#: The largest cookie browsers keep (RFC 6265 section 6.1 asks for 4096
+#: bytes with its name and attributes).
+MAX_COOKIE_SIZE = 4000
+
+logger = logging.getLogger("jwt_blueprint")
 
 
 class CSRFError(InvalidTokenError):
@@ -139,6 +145,15 @@ def _set_pair(
         "secure": cookies.secure,
         "samesite": cookies.samesite,
     }
+    if len(str(token)) > MAX_COOKIE_SIZE:
+        # Browsers drop it: the login would succeed, and log nobody in.
+        logger.error(
+            "jwt_blueprint: the %s cookie is %d bytes; browsers keep at most"
+            " %d: put fewer claims in the token",
+            name,
+            len(str(token)),
+            MAX_COOKIE_SIZE,
+        )
     response.set_cookie(name, str(token), httponly=True, **options)
     csrf = getattr(token, "csrf_token", None)
     if csrf is not None:

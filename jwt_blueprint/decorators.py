@@ -60,6 +60,9 @@ def _requirements(
     scopes: t.Iterable[str] = (),
 ) -> Requirements:
     roles, any_roles, scopes = (_names(v) for v in (roles, any_roles, scopes))
+    if optional and (roles or any_roles or scopes):
+        # Anonymous requests would pass where signed-in ones are refused.
+        raise ValueError("roles and scopes cannot be optional")
     if realm is None and not (fresh or optional or roles or any_roles or scopes):
         return DEFAULT_REQUIREMENTS
     if realm is not None:
@@ -134,12 +137,14 @@ def roles_required(*roles: str, **options: t.Any) -> t.Callable[[F], F]:
     """Require a valid token whose ``roles`` claim has every one of
     ``roles``: ``@roles_required("admin")``. Takes :func:`jwt_required`'s
     other arguments; a token without them gets 403 ``Forbidden``."""
+    _some(roles)
     return jwt_required(roles=roles, **options)
 
 
 def roles_accepted(*roles: str, **options: t.Any) -> t.Callable[[F], F]:
     """Require a valid token whose ``roles`` claim has one of ``roles`` at
     least: ``@roles_accepted("editor", "admin")``."""
+    _some(roles)
     realm = options.pop("realm", None)
     fresh = options.pop("fresh", False)
     optional = options.pop("optional", False)
@@ -152,7 +157,14 @@ def roles_accepted(*roles: str, **options: t.Any) -> t.Callable[[F], F]:
 def scopes_required(*scopes: str, **options: t.Any) -> t.Callable[[F], F]:
     """Require a valid token whose ``scope`` claim grants every one of
     ``scopes``: ``@scopes_required("orders:read")``."""
+    _some(scopes)
     return jwt_required(scopes=scopes, **options)
+
+
+def _some(names: tuple[str, ...]) -> None:
+    # A decorator given no name would let any valid token through.
+    if not names:
+        raise ValueError("name at least one role or scope")
 
 
 def _protect(requirements: Requirements) -> t.Callable[[F], F]:

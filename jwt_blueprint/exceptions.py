@@ -312,7 +312,8 @@ class InsufficientScopeError(JWTError):
         super().__init__(
             "Forbidden", f"The token lacks the {kind}{plural}: {', '.join(missing)}"
         )
-        self.scope = " ".join(missing)
+        if kind == "scope":  # RFC 6750's scope parameter is for scopes only
+            self.scope = " ".join(missing)
 
 
 class UnknownIdentityError(JWTError):

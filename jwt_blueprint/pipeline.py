@@ -116,7 +116,9 @@ def _names(value: t.Any) -> frozenset[str]:
     """The names in a ``roles`` or ``scope`` claim: a list of strings, or
     one space-separated string; anything else holds none."""
     if isinstance(value, str):
-        return frozenset(value.split())
+        # Separated by spaces only (RFC 6749 section 3.3), not by any of the
+        # characters str.split() would take for whitespace.
+        return frozenset(name for name in value.split(" ") if name)
     if isinstance(value, list):
         return frozenset(name for name in value if isinstance(name, str))
     return frozenset()
@@ -232,7 +234,14 @@ class VerificationPipeline:
             return None if token is None else (token, REQUEST_HANDLER)
         for location in settings.token_locations:
             if location == HEADERS:
-                token = self.request_token(settings)
+                try:
+                    token = self.request_token(settings)
+                except InvalidHeaderError as exc:
+                    # Another scheme's credentials (a proxy's Basic auth,
+                    # say) are no token of ours: look in the next place.
+                    if exc.error_code is not None or len(settings.token_locations) == 1:
+                        raise
+                    continue
             elif location == COOKIES:
                 assert settings.cookies is not None
                 token = read_cookie(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import typing as t
 
 from flask import abort
@@ -26,6 +27,7 @@ from .decorators import verify_jwt_in_request
 from .exceptions import AuthorizationRequiredError
 from .exceptions import ConfigError
 from .exceptions import InvalidCredentialsError
+from .exceptions import JWTError
 from .exceptions import StoreUnavailableError
 from .globals import set_token_schema
 from .handlers import resolve
@@ -50,6 +52,17 @@ def overrides(cls: type[t.Any], base: type[t.Any], name: str) -> bool:
     request; what runs at request time never depends on it.
     """
     return bool(getattr(cls, name) is not getattr(base, name))
+
+
+def refresh_cookie_path() -> str | None:
+    """Where the refresh cookie is sent: the refresh endpoint and the revoke
+    endpoint (so that an expired access token does not prevent a logout),
+    under the app's mount point; ``None`` without a refresh endpoint."""
+    paths = get_state().paths
+    if "refresh" not in paths:
+        return None
+    served = [paths["refresh"]] + ([paths["revoke"]] if "revoke" in paths else [])
+    return request.script_root + posixpath.commonpath(served)
 
 
 def _require_store(settings: Settings) -> None:
@@ -130,14 +143,15 @@ class TokenView(EndpointView):
         if settings.cookies is None:
             return rv
         response = current_app.make_response(rv)
-        set_token_cookies(
-            response,
-            settings.cookies,
-            access_token,
-            settings.expiration_delta,
-            get_state().paths.get("refresh"),
-            settings.refresh_expiration_delta,
-        )
+        if response.status_code < 300:  # a handler may withhold the tokens
+            set_token_cookies(
+                response,
+                settings.cookies,
+                access_token,
+                settings.expiration_delta,
+                refresh_cookie_path(),
+                settings.refresh_expiration_delta,
+            )
         return response
 
 
@@ -267,7 +281,17 @@ class RefreshView(TokenView):
             token, location, settings, REFRESH_REQUIREMENTS
         )
         access_token = self.strategy.rotate(verified)
-        return self.make_response(access_token, verified.identity)
+        response = self.make_response(access_token, verified.identity)
+        if location != COOKIES:
+            return response
+        # Asked by cookie, answered by cookie: a body would hand the new
+        # tokens to the page's scripts, which HttpOnly keeps them from.
+        response = current_app.make_response(response)
+        if response.status_code < 300:
+            response.status_code = 204
+            response.set_data(b"")
+            del response.headers["Content-Type"]
+        return response
 
     def refresh_token(self, settings: Settings) -> tuple[str, str]:
         """The refresh token, and where it came from: the JSON body, else,
@@ -308,22 +332,33 @@ class RevokeView(EndpointView):
         self._revoke_schema = self.revoke_schema()
 
     def post(self) -> ResponseReturnValue:
-        _require_store(get_state().settings())
         settings = get_state().settings()
-        verified = verify_jwt_in_request()
+        _require_store(settings)
+        cookies = settings.cookies
+        try:
+            claims: t.Mapping[str, t.Any] = verify_jwt_in_request().claims
+        except JWTError:
+            # An expired access cookie must not keep a browser logged in:
+            # its refresh cookie (with its CSRF value) ends the login too.
+            if cookies is None or cookies.refresh_name not in request.cookies:
+                raise
+            token = read_cookie(request, cookies.refresh_name, settings.max_token_size)
+            assert token is not None
+            claims = self.strategy.verify_token(
+                token, COOKIES, settings, REFRESH_REQUIREMENTS
+            ).claims
         data = read_json(self.max_body_size, optional=True)
         refresh_token = None
         if data is not None:
             body = load(self._revoke_schema, data, "Invalid revoke request")
             refresh_token = body.get("refresh_token")
-        cookies = settings.cookies
         if refresh_token is None and cookies is not None:
             refresh_token = request.cookies.get(cookies.refresh_name) or None
-        self.strategy.revoke(verified.claims, refresh_token)
+        self.strategy.revoke(claims, refresh_token)
         response = current_app.response_class(status=204)
         del response.headers["Content-Type"]  # there is no content
         if cookies is not None:
-            clear_token_cookies(response, cookies, get_state().paths.get("refresh"))
+            clear_token_cookies(response, cookies, refresh_cookie_path())
         return response
 
 

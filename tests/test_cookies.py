@@ -73,7 +73,8 @@ def test_a_login_sets_the_tokens_and_their_csrf_values_as_cookies(tmp_path):
         assert cookie["samesite"] == "Lax"
         assert "domain" not in cookie
     assert access["path"] == "/" and access_csrf["path"] == "/"
-    assert refresh["path"] == "/auth/refresh" and refresh_csrf["path"] == "/"
+    # Sent to the refresh and the revoke endpoints, nowhere else of ours.
+    assert refresh["path"] == "/auth" and refresh_csrf["path"] == "/"
     assert access["max-age"] == "300"
     assert refresh["max-age"] == str(30 * 86400)
     # The body is unchanged, and each cookie's token carries its CSRF value.
@@ -208,8 +209,9 @@ def test_refresh_by_cookie_with_its_csrf_value(tmp_path):
     response = client.post(
         "/auth/refresh", headers={"X-CSRF-Token": csrf(client, "csrf_refresh_token")}
     )
-    assert response.status_code == 200
-    # New cookies for the new pair.
+    # New cookies for the new pair, and no token in a body scripts can read.
+    assert response.status_code == 204
+    assert response.data == b""
     assert set(set_cookies(response)) >= {"access_token_cookie", "refresh_token_cookie"}
     assert client.get("/protected").status_code == 200
 
@@ -290,3 +292,50 @@ def test_samesite_none_needs_secure(tmp_path):
     with pytest.raises(ConfigError, match="^JWT_COOKIE_SAMESITE: 'None' needs"):
         cookie_app(tmp_path, JWT_COOKIE_SAMESITE="None", JWT_COOKIE_SECURE=False)
     cookie_app(tmp_path, JWT_COOKIE_SAMESITE="None")
+
+
+def test_logout_with_an_expired_access_cookie_uses_the_refresh_cookie(tmp_path):
+    app = cookie_app(tmp_path, JWT_EXPIRATION_DELTA=-60)
+    client = app.test_client()
+    login(client)
+    assert client.get("/protected").status_code == 401  # expired
+    response = client.post(
+        "/auth/revoke", headers={"X-CSRF-Token": csrf(client, "csrf_refresh_token")}
+    )
+    assert response.status_code == 204
+    assert client.get_cookie("refresh_token_cookie") is None
+    # Without its CSRF value, the expired login stays as it was.
+    login(client)
+    response = client.post("/auth/revoke")
+    assert response.status_code == 401
+
+
+def test_another_schemes_header_does_not_hide_the_cookie(tmp_path):
+    client = cookie_app(tmp_path).test_client()
+    login(client)
+    basic = {"Authorization": "Basic dXNlcjpwYXNz"}  # a staging proxy's
+    assert client.get("/protected", headers=basic).status_code == 200
+
+
+def test_json_alone_is_no_place_for_access_tokens(tmp_path):
+    with pytest.raises(ConfigError, match="^JWT_TOKEN_LOCATION: 'json' carries"):
+        cookie_app(tmp_path, JWT_TOKEN_LOCATION=["json"])
+
+
+def test_a_handler_that_refuses_the_login_sets_no_cookie(tmp_path):
+    app = cookie_app(tmp_path)
+    app.extensions["jwt"].auth_response_handler(
+        lambda token, user: ({"status": "mfa pending"}, 403)
+    )
+    response = app.test_client().post("/auth", json=CREDENTIALS)
+    assert response.status_code == 403
+    assert response.headers.getlist("Set-Cookie") == []
+
+
+def test_the_refresh_cookie_path_follows_the_mount_point(tmp_path):
+    app = cookie_app(tmp_path)
+    client = app.test_client()
+    response = client.post(
+        "/auth", json=CREDENTIALS, environ_overrides={"SCRIPT_NAME": "/api"}
+    )
+    assert set_cookies(response)["refresh_token_cookie"]["path"] == "/api/auth"
