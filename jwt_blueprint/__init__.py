@@ -10,6 +10,8 @@ from .decorators import roles_required as roles_required
 from .decorators import scopes_required as scopes_required
 from .decorators import verify_jwt_in_request as verify_jwt_in_request
 from .exceptions import ConfigError as ConfigError
+from .exceptions import CSRFError as CSRFError
+from .exceptions import InsufficientScopeError as InsufficientScopeError
 from .exceptions import JWTError as JWTError
 from .extension import JWT as JWT
 from .globals import current_claims as current_claims
@@ -23,6 +25,8 @@ __all__ = [
     "JWT",
     "AuthView",
     "ConfigError",
+    "CSRFError",
+    "InsufficientScopeError",
     "JWTBlueprint",
     "JWTError",
     "JWTStrategy",

@@ -17,10 +17,11 @@ import typing as t
 from dataclasses import dataclass
 
 from flask import Request
+from flask import request
 from werkzeug import Response
 
+from .exceptions import CSRFError
 from .exceptions import InvalidHeaderError
-from .exceptions import InvalidTokenError
 
 #: The claim that binds a cookie token to its CSRF value.
 CSRF_CLAIM = "csrf"
@@ -29,11 +30,6 @@ CSRF_CLAIM = "csrf"
 MAX_COOKIE_SIZE = 4000
 
 logger = logging.getLogger("jwt_blueprint")
-
-
-class CSRFError(InvalidTokenError):
-    """A state-changing request authenticated by a cookie did not send the
-    CSRF value of its token back: 401, with its own description."""
 
 
 @dataclass(frozen=True)
@@ -158,8 +154,8 @@ def _set_pair(
     csrf = getattr(token, "csrf_token", None)
     if csrf is not None:
         # Readable by the page's scripts, which send it back in a header:
-        # on the page's path, where they run, not the token's.
-        options["path"] = cookies.access_path
+        # on every page of the app, wherever they run, not the token's path.
+        options["path"] = request.script_root + "/"
         response.set_cookie(csrf_name, csrf, httponly=False, **options)
 
 
@@ -167,11 +163,12 @@ def clear_token_cookies(
     response: Response, cookies: CookieSettings, refresh_path: str | None
 ) -> None:
     """Delete every token and CSRF cookie, as a logout does."""
+    csrf_path = request.script_root + "/"
     paths = [(cookies.access_name, cookies.access_path)]
-    paths.append((cookies.access_csrf_name, cookies.access_path))
+    paths.append((cookies.access_csrf_name, csrf_path))
     if refresh_path is not None:
         paths.append((cookies.refresh_name, refresh_path))
-        paths.append((cookies.refresh_csrf_name, cookies.access_path))
+        paths.append((cookies.refresh_csrf_name, csrf_path))
     for name, path in paths:
         response.delete_cookie(
             name,

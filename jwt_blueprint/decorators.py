@@ -21,18 +21,33 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 @t.overload
 def verify_jwt_in_request(
-    realm: str | None = None, *, fresh: bool = False, optional: t.Literal[False] = False
+    realm: str | None = None,
+    *,
+    fresh: bool = False,
+    optional: t.Literal[False] = False,
+    roles: t.Iterable[str] = (),
+    scopes: t.Iterable[str] = (),
 ) -> VerifiedToken: ...
 
 
 @t.overload
 def verify_jwt_in_request(
-    realm: str | None = None, *, fresh: bool = False, optional: bool
+    realm: str | None = None,
+    *,
+    fresh: bool = False,
+    optional: bool,
+    roles: t.Iterable[str] = (),
+    scopes: t.Iterable[str] = (),
 ) -> VerifiedToken | None: ...
 
 
 def verify_jwt_in_request(
-    realm: str | None = None, *, fresh: bool = False, optional: bool = False
+    realm: str | None = None,
+    *,
+    fresh: bool = False,
+    optional: bool = False,
+    roles: t.Iterable[str] = (),
+    scopes: t.Iterable[str] = (),
 ) -> VerifiedToken | None:
     """Verify the request's token, and make it the request's
     :func:`~jwt_blueprint.get_verified_token` (so
@@ -48,7 +63,7 @@ def verify_jwt_in_request(
     :raises JWTError: if there is no valid token for a known identity.
     :raises ValueError: if ``realm`` cannot go into a header.
     """
-    return _verify(_requirements(realm, fresh, optional))
+    return _verify(_requirements(realm, fresh, optional, roles, (), scopes))
 
 
 def _requirements(

@@ -295,6 +295,12 @@ class IssuerUnavailableError(JWTError):
         )
 
 
+class CSRFError(InvalidTokenError):
+    """A state-changing request authenticated by a cookie did not send the
+    CSRF value of its token back: 401, ``Missing CSRF token`` or ``CSRF
+    token mismatch``."""
+
+
 class InsufficientScopeError(JWTError):
     """A valid token that lacks a role or a scope the view asks for: 403,
     with an ``insufficient_scope`` challenge naming what is needed (RFC 6750

@@ -27,6 +27,7 @@ from .decorators import verify_jwt_in_request
 from .exceptions import AuthorizationRequiredError
 from .exceptions import ConfigError
 from .exceptions import InvalidCredentialsError
+from .exceptions import InvalidTokenError
 from .exceptions import JWTError
 from .exceptions import StoreUnavailableError
 from .globals import set_token_schema
@@ -352,9 +353,16 @@ class RevokeView(EndpointView):
         if data is not None:
             body = load(self._revoke_schema, data, "Invalid revoke request")
             refresh_token = body.get("refresh_token")
-        if refresh_token is None and cookies is not None:
-            refresh_token = request.cookies.get(cookies.refresh_name) or None
-        self.strategy.revoke(claims, refresh_token)
+        if refresh_token is not None or cookies is None:
+            self.strategy.revoke(claims, refresh_token)
+        else:
+            # The browser's refresh cookie ends its login too, but one that
+            # is unreadable must not keep the browser from logging out.
+            cookie = request.cookies.get(cookies.refresh_name) or None
+            try:
+                self.strategy.revoke(claims, cookie)
+            except InvalidTokenError:
+                self.strategy.revoke(claims)
         response = current_app.response_class(status=204)
         del response.headers["Content-Type"]  # there is no content
         if cookies is not None:

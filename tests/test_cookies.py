@@ -339,3 +339,23 @@ def test_the_refresh_cookie_path_follows_the_mount_point(tmp_path):
         "/auth", json=CREDENTIALS, environ_overrides={"SCRIPT_NAME": "/api"}
     )
     assert set_cookies(response)["refresh_token_cookie"]["path"] == "/api/auth"
+
+
+def test_an_unreadable_refresh_cookie_does_not_block_logout(tmp_path):
+    client = cookie_app(tmp_path).test_client()
+    login(client)
+    client.set_cookie("refresh_token_cookie", "garbage", path="/auth")
+    response = client.post("/auth/revoke", headers={"X-CSRF-Token": csrf(client)})
+    assert response.status_code == 204
+    assert client.get("/protected").status_code == 401
+
+
+def test_the_csrf_cookies_are_on_every_page_of_the_mount_point(tmp_path):
+    app = cookie_app(tmp_path, JWT_ACCESS_COOKIE_PATH="/api/data")
+    response = app.test_client().post(
+        "/auth", json=CREDENTIALS, environ_overrides={"SCRIPT_NAME": "/app"}
+    )
+    cookies = set_cookies(response)
+    assert cookies["csrf_access_token"]["path"] == "/app/"
+    assert cookies["csrf_refresh_token"]["path"] == "/app/"
+    assert cookies["access_token_cookie"]["path"] == "/api/data"

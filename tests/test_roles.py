@@ -179,3 +179,24 @@ def test_only_spaces_separate_names_in_a_claim(separator):
 
     client = app.test_client()
     assert client.get("/admin", headers=auth_header(login(client))).status_code == 403
+
+
+def test_a_before_request_hook_can_ask_for_roles():
+    from jwt_blueprint import verify_jwt_in_request
+
+    app = roles_app()
+
+    @app.before_request
+    def admins_only() -> None:
+        from flask import request
+
+        if request.path == "/protected":
+            verify_jwt_in_request(roles=["admin"])
+
+    client = app.test_client()
+    assert (
+        client.get("/protected", headers=token_of(client, "user1")).status_code == 200
+    )
+    assert (
+        client.get("/protected", headers=token_of(client, "user2")).status_code == 403
+    )
