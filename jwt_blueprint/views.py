@@ -26,6 +26,7 @@ from .cookies import set_token_cookies
 from .decorators import verify_jwt_in_request
 from .exceptions import AuthorizationRequiredError
 from .exceptions import ConfigError
+from .exceptions import CSRFError
 from .exceptions import InvalidCredentialsError
 from .exceptions import InvalidTokenError
 from .exceptions import JWTError
@@ -302,7 +303,16 @@ class RefreshView(TokenView):
         :raises AuthorizationRequiredError: for neither.
         """
         cookies = settings.cookies
-        data = read_json(self.max_body_size, optional=cookies is not None)
+        form = request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        )
+        # A form carries the CSRF value of the refresh cookie, not a token.
+        data = (
+            None
+            if cookies is not None and form
+            else read_json(self.max_body_size, optional=cookies is not None)
+        )
         if data is None and cookies is not None:
             token = read_cookie(request, cookies.refresh_name, settings.max_token_size)
             if token is None:
@@ -338,10 +348,14 @@ class RevokeView(EndpointView):
         cookies = settings.cookies
         try:
             claims: t.Mapping[str, t.Any] = verify_jwt_in_request().claims
-        except JWTError:
+        except JWTError as exc:
             # An expired access cookie must not keep a browser logged in:
             # its refresh cookie (with its CSRF value) ends the login too.
-            if cookies is None or cookies.refresh_name not in request.cookies:
+            if (
+                cookies is None
+                or isinstance(exc, CSRFError)
+                or cookies.refresh_name not in request.cookies
+            ):
                 raise
             token = read_cookie(request, cookies.refresh_name, settings.max_token_size)
             assert token is not None

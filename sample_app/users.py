@@ -17,6 +17,14 @@ from .db import get_db
 DEMO_USERS: tuple[tuple[str, str], ...] = (("user1", "abcxyz"), ("user2", "abcxyz"))
 
 
+#: The demo users' roles, by username: user1 is an administrator, user2 has
+#: no role. They are put in each token's ``roles`` claim when it is issued
+#: (see :func:`roles_of`), which ``roles_required`` reads: a change takes
+#: effect at the user's next login or refresh. A real app would keep them in
+#: its database.
+DEMO_ROLES: dict[str, tuple[str, ...]] = {"user1": ("admin",)}
+
+
 #: The range of an SQLite INTEGER, and so of a user id.
 MIN_ID, MAX_ID = -(2**63), 2**63 - 1
 
@@ -123,3 +131,8 @@ def identity(payload: dict[str, t.Any]) -> User | None:
     if row is None:
         return None
     return User(row["id"], row["username"])
+
+
+def roles_of(user: User) -> list[str]:
+    """The roles of ``user``, for the token's ``roles`` claim."""
+    return list(DEMO_ROLES.get(user.username, ()))

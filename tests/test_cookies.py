@@ -359,3 +359,20 @@ def test_the_csrf_cookies_are_on_every_page_of_the_mount_point(tmp_path):
     assert cookies["csrf_access_token"]["path"] == "/app/"
     assert cookies["csrf_refresh_token"]["path"] == "/app/"
     assert cookies["access_token_cookie"]["path"] == "/api/data"
+
+
+def test_refresh_by_cookie_with_the_csrf_value_in_a_form(tmp_path):
+    client = cookie_app(tmp_path).test_client()
+    login(client)
+    value = csrf(client, "csrf_refresh_token")
+    response = client.post("/auth/refresh", data={"csrf_token": value})
+    assert response.status_code == 204
+
+
+def test_a_csrf_failure_on_logout_is_not_retried_with_the_refresh_cookie(tmp_path):
+    client = cookie_app(tmp_path).test_client()
+    login(client)
+    value = csrf(client, "csrf_refresh_token")
+    response = client.post("/auth/revoke", headers={"X-CSRF-Token": value})
+    assert response.status_code == 401
+    assert response.json["description"] == "CSRF token mismatch"

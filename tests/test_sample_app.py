@@ -1,4 +1,5 @@
-"""The sample app: its factory, its users in SQLite, its secret, its commands."""
+"""The sample app: its factory, its users in SQLite, its secret, its commands,
+and its login page's routes: tokens in cookies, CSRF, roles."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import typing as t
 from contextlib import closing
 from pathlib import Path
 
+import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
+from werkzeug.http import parse_date
+from werkzeug.test import TestResponse
 
 import sample_app.users
 from conftest import auth_header
@@ -146,6 +150,309 @@ def test_token_signed_with_another_secret(client: FlaskClient):
     token = make_token(claims(), key="another-secret-0123456789abcdef0123456789")
     response = client.get("/protected", headers=auth_header(token))
     assert response.status_code == 401
+
+
+# -- the login page: tokens in cookies, CSRF, roles ------------------------
+
+ACCESS, REFRESH = "access_token_cookie", "refresh_token_cookie"
+ACCESS_CSRF, REFRESH_CSRF = "csrf_access_token", "csrf_refresh_token"
+#: Each cookie's path: the refresh token goes to /auth/refresh and
+#: /auth/revoke only; the CSRF values must be readable by the page's
+#: scripts, wherever they run.
+COOKIE_PATHS = {
+    ACCESS: "/",
+    ACCESS_CSRF: "/",
+    REFRESH: "/auth",
+    REFRESH_CSRF: "/",
+}
+#: JWT_EXPIRATION_DELTA and JWT_REFRESH_EXPIRATION_DELTA, by default.
+ACCESS_LIFETIME, REFRESH_LIFETIME = 300, 30 * 24 * 3600
+
+
+def set_cookies(response: TestResponse) -> dict[str, tuple[str, dict[str, t.Any]]]:
+    """Each cookie that ``response`` sets, by name: its value, and its
+    attributes by lowercased name (``True`` for a flag such as HttpOnly)."""
+    cookies: dict[str, tuple[str, dict[str, t.Any]]] = {}
+    for header in response.headers.getlist("Set-Cookie"):
+        pair, *attributes = header.split("; ")
+        name, _, value = pair.partition("=")
+        assert name not in cookies, f"{name} is set twice"
+        parsed: dict[str, t.Any] = {}
+        for attribute in attributes:
+            key, equals, attribute_value = attribute.partition("=")
+            assert key.lower() not in parsed, f"{name}: {key} twice"
+            parsed[key.lower()] = attribute_value if equals else True
+        cookies[name] = (value, parsed)
+    return cookies
+
+
+def unverified(token: str) -> dict[str, t.Any]:
+    claims: dict[str, t.Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def log_in_with_cookies(client: FlaskClient, username: str = "user1") -> TestResponse:
+    """Log in as the login page does, keeping the cookies in ``client``."""
+    response = client.post("/auth", json={"username": username, "password": "abcxyz"})
+    assert response.status_code == 200, response.json
+    return response
+
+
+def csrf_header(client: FlaskClient, name: str = ACCESS_CSRF) -> dict[str, str]:
+    """``X-CSRF-Token``, as the page's script sends it: the readable cookie."""
+    cookie = client.get_cookie(name)
+    assert cookie is not None
+    return {"X-CSRF-Token": cookie.value}
+
+
+def test_login_sets_the_cookies(client: FlaskClient):
+    response = log_in_with_cookies(client)
+    cookies = set_cookies(response)
+    assert sorted(cookies) == sorted(COOKIE_PATHS)
+    access_token, refresh_token = cookies[ACCESS][0], cookies[REFRESH][0]
+    assert access_token == response.json["access_token"]
+    assert refresh_token == response.json["refresh_token"]
+    access_claims, refresh_claims = unverified(access_token), unverified(refresh_token)
+    assert access_claims["exp"] - access_claims["iat"] == ACCESS_LIFETIME
+    assert refresh_claims["exp"] - refresh_claims["iat"] == REFRESH_LIFETIME
+    # Each CSRF value is bound to its token, as its csrf claim.
+    assert cookies[ACCESS_CSRF][0] == access_claims["csrf"]
+    assert cookies[REFRESH_CSRF][0] == refresh_claims["csrf"]
+    assert cookies[ACCESS_CSRF][0] != cookies[REFRESH_CSRF][0]
+
+    for name, lifetime in [
+        (ACCESS, ACCESS_LIFETIME),
+        (ACCESS_CSRF, ACCESS_LIFETIME),
+        (REFRESH, REFRESH_LIFETIME),
+        (REFRESH_CSRF, REFRESH_LIFETIME),
+    ]:
+        attributes = dict(cookies[name][1])
+        expires = parse_date(attributes.pop("expires"))
+        assert expires is not None
+        assert abs(expires.timestamp() - (access_claims["iat"] + lifetime)) <= 2
+        expected: dict[str, t.Any] = {
+            "max-age": str(lifetime),
+            "path": COOKIE_PATHS[name],
+            "samesite": "Lax",
+        }
+        # Page scripts may read the CSRF values, never the tokens. No
+        # Secure: make run serves plain http. No Domain: this host only.
+        if name in (ACCESS, REFRESH):
+            expected["httponly"] = True
+        assert attributes == expected, name
+
+
+def test_cookies_are_secure_when_configured(tmp_path: Path):
+    app = make_app(tmp_path, SECRET_KEY=SECRET, JWT_COOKIE_SECURE=True)
+    app.test_cli_runner().invoke(args=["init-db"])
+    cookies = set_cookies(log_in_with_cookies(app.test_client()))
+    assert sorted(cookies) == sorted(COOKIE_PATHS)
+    for name, (_, attributes) in cookies.items():
+        assert attributes["secure"] is True, name
+    app.extensions["jwt_blueprint"].settings().store.close()
+
+
+@pytest.mark.parametrize(("username", "roles"), [("user1", ["admin"]), ("user2", [])])
+def test_me_with_the_cookie(client: FlaskClient, username: str, roles: list[str]):
+    log_in_with_cookies(client, username)
+    response = client.get("/api/me")
+    assert response.status_code == 200
+    assert response.json == {"user": username, "roles": roles}
+
+
+def test_me_and_protected_with_the_header(app: Flask):
+    # API clients go on sending the token in the Authorization header.
+    client = app.test_client(use_cookies=False)
+    headers = auth_header(login(client, "user1", "abcxyz"))
+    response = client.get("/api/me", headers=headers)
+    assert response.json == {"user": "user1", "roles": ["admin"]}
+    assert client.get("/protected", headers=headers).text == "User(id='1')"
+
+
+def test_protected_with_the_cookie(client: FlaskClient):
+    log_in_with_cookies(client, "user2")
+    assert client.get("/protected").text == "User(id='2')"
+
+
+@pytest.mark.parametrize("url", ["/api/me", "/api/admin"])
+def test_api_without_a_token(client: FlaskClient, url: str):
+    response = client.get(url)
+    assert response.status_code == 401
+    assert response.json["status_code"] == 401
+
+
+def test_admin_for_an_administrator(client: FlaskClient):
+    log_in_with_cookies(client, "user1")
+    response = client.get("/api/admin")
+    assert response.status_code == 200
+    assert response.json == {
+        "user": "user1",
+        "message": "Welcome, user1: you are an administrator.",
+    }
+
+
+@pytest.mark.parametrize("by", ["cookie", "header"])
+def test_admin_refuses_user2(app: Flask, by: str):
+    client = app.test_client(use_cookies=by == "cookie")
+    token = log_in_with_cookies(client, "user2").json["access_token"]
+    headers = auth_header(token) if by == "header" else {}
+    response = client.get("/api/admin", headers=headers)
+    assert response.status_code == 403
+    assert response.json["status_code"] == 403
+    assert response.json["error"] == "Forbidden"
+    assert response.json["description"]
+    assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
+
+
+def test_roles_come_from_the_token(client: FlaskClient):
+    # user1 is an administrator, but a token without the roles claim (issued
+    # before roles, or by another issuer) is not.
+    token = make_token(claims(identity=1, jti="sample-token-id-0123"), key=SECRET)
+    headers = auth_header(token)
+    assert client.get("/api/me", headers=headers).json == {"user": "user1", "roles": []}
+    assert client.get("/api/admin", headers=headers).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("headers", "description"),
+    [
+        ({}, "Missing CSRF token"),
+        ({"X-CSRF-Token": ""}, "Missing CSRF token"),
+        ({"X-CSRF-Token": "forged"}, "CSRF token mismatch"),
+    ],
+)
+def test_a_post_without_the_csrf_value_is_refused(
+    client: FlaskClient, headers: dict[str, str], description: str
+):
+    log_in_with_cookies(client)
+    response = client.post("/auth/revoke", headers=headers)
+    assert response.status_code == 401
+    assert response.json["description"] == description
+    assert "Set-Cookie" not in response.headers
+    # Nothing was revoked: still logged in. A GET needs no CSRF value.
+    assert client.get("/api/me").status_code == 200
+
+
+def test_the_csrf_value_in_a_form_field(client: FlaskClient):
+    # A form without JavaScript sends the value in the csrf_token field.
+    log_in_with_cookies(client)
+    token = client.get_cookie(ACCESS_CSRF)
+    assert token is not None
+    response = client.post("/auth/revoke", data={"csrf_token": token.value})
+    assert response.status_code == 204
+    assert client.get("/api/me").status_code == 401
+
+
+def test_logout_clears_the_cookies(client: FlaskClient):
+    tokens = log_in_with_cookies(client).json
+    response = client.post("/auth/revoke", headers=csrf_header(client))
+    assert response.status_code == 204
+    cleared = set_cookies(response)
+    assert sorted(cleared) == sorted(COOKIE_PATHS)
+    for name, (value, attributes) in cleared.items():
+        assert value == "", name
+        assert attributes["max-age"] == "0", name
+        assert attributes["expires"] == "Thu, 01 Jan 1970 00:00:00 GMT", name
+        assert attributes["path"] == COOKIE_PATHS[name], name
+        assert client.get_cookie(name, path=COOKIE_PATHS[name]) is None, name
+    assert client.get("/api/me").status_code == 401
+    # The tokens themselves are revoked, not only forgotten by the browser.
+    headers = auth_header(tokens["access_token"])
+    assert client.get("/api/me", headers=headers).status_code == 401
+    body = {"refresh_token": tokens["refresh_token"]}
+    assert client.post("/auth/refresh", json=body).status_code == 401
+
+
+def test_refresh_with_the_cookie(client: FlaskClient):
+    log_in_with_cookies(client)
+    old = {
+        name: client.get_cookie(name, path=COOKIE_PATHS[name]) for name in COOKIE_PATHS
+    }
+    # The refresh cookie, with its own CSRF value.
+    refused = client.post("/auth/refresh", headers=csrf_header(client))
+    assert refused.status_code == 401
+    assert refused.json["description"] == "CSRF token mismatch"
+    response = client.post("/auth/refresh", headers=csrf_header(client, REFRESH_CSRF))
+    # Asked by cookie, answered by cookie: no token in a body a script reads.
+    assert response.status_code == 204
+    assert response.data == b""
+    cookies = set_cookies(response)
+    assert sorted(cookies) == sorted(COOKIE_PATHS)
+    for name, (value, attributes) in cookies.items():
+        old_cookie = old[name]
+        assert old_cookie is not None
+        assert value != old_cookie.value, name
+        assert attributes["path"] == COOKIE_PATHS[name], name
+    assert client.get("/api/me").json == {"user": "user1", "roles": ["admin"]}
+
+
+def test_logout_after_the_access_cookie_expired(client: FlaskClient):
+    log_in_with_cookies(client)
+    refresh_token = client.get_cookie(REFRESH, path=COOKIE_PATHS[REFRESH])
+    assert refresh_token is not None
+    # Both expire together, as the browser drops them.
+    client.delete_cookie(ACCESS)
+    client.delete_cookie(ACCESS_CSRF)
+    # The refresh cookie goes to /auth/revoke too, with its CSRF value.
+    refused = client.post("/auth/revoke")
+    assert refused.status_code == 401
+    assert refused.json["description"] == "Missing CSRF token"
+    response = client.post("/auth/revoke", headers=csrf_header(client, REFRESH_CSRF))
+    assert response.status_code == 204
+    assert sorted(set_cookies(response)) == sorted(COOKIE_PATHS)
+    body = {"refresh_token": refresh_token.value}
+    assert client.post("/auth/refresh", json=body).status_code == 401
+
+
+def test_logging_in_again_replaces_the_cookies(client: FlaskClient):
+    # A login needs no CSRF value, even with the cookies of another login.
+    log_in_with_cookies(client, "user1")
+    log_in_with_cookies(client, "user2")
+    assert client.get("/api/me").json == {"user": "user2", "roles": []}
+
+
+@pytest.mark.parametrize(
+    ("url", "ids"),
+    [
+        (
+            "/",
+            [
+                "login-form",
+                "username",
+                "password",
+                "login-button",
+                "login-error",
+                "profile-section",
+                "profile-user",
+                "admin-link",
+                "logout-button",
+            ],
+        ),
+        ("/admin", ["admin-result", "home-link"]),
+    ],
+)
+def test_pages(client: FlaskClient, url: str, ids: list[str]):
+    # Public: what they show comes from the JSON routes.
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    for id in ids:
+        assert f'id="{id}"' in response.text, id
+    assert "/static/app.js" in response.text
+    assert "/static/style.css" in response.text
+    policy = response.headers["Content-Security-Policy"]
+    assert policy == "default-src 'self'; frame-ancestors 'none'"
+
+
+@pytest.mark.parametrize(
+    ("name", "mimetype"),
+    [("app.js", "text/javascript"), ("style.css", "text/css")],
+)
+def test_static_files(client: FlaskClient, name: str, mimetype: str):
+    response = client.get(f"/static/{name}")
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    response.close()
 
 
 # -- commands --------------------------------------------------------------
