@@ -22,10 +22,13 @@ bp = Blueprint("pages", __name__)
 
 #: The pages load nothing but this app's own scripts, styles and JSON: an
 #: injected inline script does not run, and no other site may frame them.
-CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 
 
-@bp.after_request
+# On every response of the app, static files and errors included.
+@bp.after_app_request
 def _secure_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

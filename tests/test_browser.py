@@ -101,8 +101,9 @@ def log_in(page: Page, username: str, password: str = "abcxyz") -> None:
     """Type the credentials into the login page and submit them."""
     page.goto("/")
     expect(page.locator("#login-form")).to_be_visible()
-    page.fill("#username", username)
-    page.fill("#password", password)
+    # Typed key by key, as a person does.
+    page.locator("#username").press_sequentially(username)
+    page.locator("#password").press_sequentially(password)
     page.click("#login-button")
 
 

@@ -441,7 +441,10 @@ def test_pages(client: FlaskClient, url: str, ids: list[str]):
     assert "/static/app.js" in response.text
     assert "/static/style.css" in response.text
     policy = response.headers["Content-Security-Policy"]
-    assert policy == "default-src 'self'; frame-ancestors 'none'"
+    assert policy == (
+        "default-src 'self'; frame-ancestors 'none'; form-action 'self';"
+        " base-uri 'none'"
+    )
 
 
 @pytest.mark.parametrize(
@@ -636,3 +639,10 @@ def test_refresh_and_logout_on_the_embedded_store(app, client, tmp_path):
     assert client.get("/protected", headers=headers).status_code == 401
     assert client.post("/auth/refresh", json=body).status_code == 401
     app.extensions["jwt_blueprint"].settings().store.close()
+
+
+def test_every_response_carries_the_security_headers(client):
+    for path in ("/static/app.js", "/no-such-page", "/"):
+        response = client.get(path)
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -100,8 +100,9 @@ async function logIn(event) {
   const form = event.target;
   const error = document.getElementById("login-error");
   error.textContent = "";
-  const { response, body } = await request("/auth", {
+  const response = await fetch("/auth", {
     method: "POST",
+    credentials: "same-origin",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({
       username: form.elements.username.value,
@@ -110,13 +111,14 @@ async function logIn(event) {
   });
   if (!response.ok) {
     // "Invalid credentials", for a wrong password and an unknown user alike.
+    const body = await response.json().catch(() => null);
     error.textContent = body && body.description
       ? body.description
       : describe(response, body);
     return;
   }
-  // The body has the tokens too; this page leaves them alone and relies on
-  // the cookies.
+  // The body has the tokens too, for API clients: this page never reads
+  // it, and relies on the HttpOnly cookies.
   form.reset();
   await showProfile();
 }
@@ -126,10 +128,23 @@ async function logOut() {
   // value of the access token; once that has expired, the refresh token's
   // cookie (and so its CSRF value) does.
   const csrf = getCookie("csrf_access_token") ?? getCookie("csrf_refresh_token");
-  await request("/auth/revoke", {
-    method: "POST",
-    headers: csrf === null ? {} : { "X-CSRF-Token": csrf },
-  });
+  let failure = null;
+  try {
+    const { response, body } = await request("/auth/revoke", {
+      method: "POST",
+      headers: csrf === null ? {} : { "X-CSRF-Token": csrf },
+    });
+    // 401: nothing left to revoke (the cookies were gone already).
+    if (!response.ok && response.status !== 401) {
+      failure = describe(response, body);
+    }
+  } catch (exc) {
+    failure = `The server cannot be reached: ${exc}`;
+  }
+  if (failure !== null) {
+    document.getElementById("logout-error").textContent = failure;
+    return;  // still logged in: say so, rather than pretend
+  }
   showLogin();
 }
 
