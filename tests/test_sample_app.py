@@ -644,5 +644,6 @@ def test_refresh_and_logout_on_the_embedded_store(app, client, tmp_path):
 def test_every_response_carries_the_security_headers(client):
     for path in ("/static/app.js", "/no-such-page", "/"):
         response = client.get(path)
+        response.close()  # a static file is streamed from disk
         assert "default-src 'self'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
