@@ -18,11 +18,15 @@ from .globals import current_claims as current_claims
 from .globals import current_identity as current_identity
 from .globals import get_current_identity as get_current_identity
 from .globals import get_verified_token as get_verified_token
+from .passwords import Argon2PasswordHasher as Argon2PasswordHasher
+from .passwords import MalformedHashError as MalformedHashError
+from .passwords import PasswordHasher as PasswordHasher
 from .strategy import JWTStrategy as JWTStrategy
 from .views import AuthView as AuthView
 
 __all__ = [
     "JWT",
+    "Argon2PasswordHasher",
     "AuthView",
     "ConfigError",
     "CSRFError",
@@ -30,6 +34,8 @@ __all__ = [
     "JWTBlueprint",
     "JWTError",
     "JWTStrategy",
+    "MalformedHashError",
+    "PasswordHasher",
     "VerifiedToken",
     "current_claims",
     "current_identity",

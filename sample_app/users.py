@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-import secrets
 import sqlite3
 import typing as t
 from dataclasses import dataclass
 
-from werkzeug.security import check_password_hash
-from werkzeug.security import generate_password_hash
+from jwt_blueprint.passwords import PasswordHasher
 
 from .db import get_db
 
@@ -27,6 +24,10 @@ DEMO_ROLES: dict[str, tuple[str, ...]] = {"user1": ("admin",)}
 
 #: The range of an SQLite INTEGER, and so of a user id.
 MIN_ID, MAX_ID = -(2**63), 2**63 - 1
+
+#: werkzeug's scrypt, with its default parameters. A login checks one hash,
+#: known username or not, and replaces a hash made with older parameters.
+hasher = PasswordHasher()
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def add_user(username: str, password: str) -> User:
     db = get_db()
     if db.execute("SELECT 1 FROM user WHERE username = ?", (username,)).fetchone():
         raise UserExistsError(username)
-    password_hash = generate_password_hash(password)
+    password_hash = hasher.hash(password)
     try:
         with db:
             cursor = db.execute(
@@ -86,18 +87,8 @@ def add_demo_users() -> list[str]:
     return added
 
 
-@functools.cache
-def _dummy_hash() -> str:
-    # Made with the same method and cost as real hashes, so checking against
-    # it takes as long as checking a real user's password.
-    return generate_password_hash(secrets.token_hex(16))
-
-
 def authenticate(username: str, password: str) -> User | None:
     """The authentication handler: the user, if the password is right."""
-    # Made on the first login, known user or not, so that one slow answer
-    # does not tell which usernames exist either.
-    dummy_hash = _dummy_hash()
     row = (
         get_db()
         .execute(
@@ -106,12 +97,25 @@ def authenticate(username: str, password: str) -> User | None:
         )
         .fetchone()
     )
-    # Hash the password even for an unknown username, so the response time
-    # does not tell which usernames exist.
-    password_hash = dummy_hash if row is None else row["password_hash"]
-    if check_password_hash(password_hash, password) and row is not None:
-        return User(row["id"], row["username"])
-    return None
+    # The password is hashed for an unknown username too, so the response
+    # time does not tell which usernames exist.
+    row = hasher.authenticate(
+        row,
+        password,
+        get_hash=lambda row: row["password_hash"],
+        on_rehash=_store_password_hash,
+    )
+    return None if row is None else User(row["id"], row["username"])
+
+
+def _store_password_hash(row: sqlite3.Row, password_hash: str) -> None:
+    """Replace the hash of the user in ``row``, made with older parameters."""
+    db = get_db()
+    with db:
+        db.execute(
+            "UPDATE user SET password_hash = ? WHERE id = ?",
+            (password_hash, row["id"]),
+        )
 
 
 def identity(payload: dict[str, t.Any]) -> User | None:
