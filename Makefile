@@ -7,8 +7,8 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test lint bench clean redis-server-installed wrk-installed \
-	browser-installed
+.PHONY: install run test fuzz lint bench clean redis-server-installed \
+	wrk-installed browser-installed
 
 # Two pip runs at once in one virtualenv can break it.
 .NOTPARALLEL:
@@ -92,6 +92,13 @@ browser-installed:
 # measures what it claims to.
 test: lint $(BENCH_STAMP) redis-server-installed browser-installed
 	$(BIN)/pytest --cov --cov-report=term-missing -q
+
+# make test runs the property-based tests with few examples, to stay fast;
+# this runs them alone with many more (JWT_FUZZ_EXAMPLES, read by the tests).
+FUZZ_EXAMPLES ?= 2000
+
+fuzz: $(DEV_STAMP)
+	JWT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/test_fuzz.py
 
 # The HTTP part of the benchmark loads gunicorn with wrk, which pip cannot
 # install either: get Debian's package the same way. Without it that part
