@@ -41,52 +41,37 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict jwt_blueprint
 
-# The Redis store tests run against a real redis-server, which pip cannot
-# install: get Debian's package when we may (root, or sudo without a
-# password). Otherwise those tests skip, and on CI (CI=true) fail, so
-# say so loudly here rather than let a skip pass unnoticed.
-REDIS_SERVER_MISSING := echo '*** WARNING: redis-server is not installed and make cannot install it'\
-	'(that needs apt-get, and root or sudo without a password): the Redis store'\
-	'tests will SKIP, and FAIL when CI=true. Install it: apt-get install redis-server' >&2
+# Some tests, and the benchmark, need programs pip cannot install. Each
+# target below gets Debian's package when we may (root, or sudo without a
+# password); otherwise what needs it skips (and, for tests, fails when
+# CI=true), so say so loudly here rather than let a skip pass unnoticed.
+# $(call apt_install,PACKAGE,TEST THAT IT IS THERE,WHAT GOES WITHOUT IT)
+define apt_install
+	@if $(2); then \
+		:; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
+	elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+		sudo apt-get update -qq \
+		&& sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
+	else \
+		echo '*** WARNING: $(1) is not installed and make cannot install it' \
+			'(that needs apt-get and root or sudo without a password):' \
+			'$(3). Install it: apt-get install $(1)' >&2; \
+	fi
+endef
 
 redis-server-installed:
-	@if command -v redis-server >/dev/null 2>&1 \
-		|| [ -x /usr/bin/redis-server ] || [ -x /usr/sbin/redis-server ]; then \
-		:; \
-	elif ! command -v apt-get >/dev/null 2>&1; then \
-		$(REDIS_SERVER_MISSING); \
-	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq \
-		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
-	elif sudo -n true 2>/dev/null; then \
-		sudo apt-get update -qq \
-		&& sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
-	else \
-		$(REDIS_SERVER_MISSING); \
-	fi
+	$(call apt_install,redis-server,command -v redis-server >/dev/null 2>&1 \
+		|| [ -x /usr/bin/redis-server ] || [ -x /usr/sbin/redis-server ],the Redis \
+		store tests will SKIP and FAIL when CI=true)
 
-# The browser test drives Debian's chromium with Playwright (the dev extra).
-# Playwright's own browser download cannot work here, and is never run: get
-# Debian's package the same way as redis-server. Without it the browser
-# test skips, and fails when CI=true, so say so loudly here too.
-BROWSER_MISSING := echo '*** WARNING: /usr/bin/chromium is not installed and make cannot install it'\
-	'(that needs apt-get, and root or sudo without a password): the browser'\
-	'tests will SKIP, and FAIL when CI=true. Install it: apt-get install chromium' >&2
-
+# The browser test drives Debian's chromium with Playwright (the dev extra);
+# Playwright's own browser download cannot work here, and is never run.
 browser-installed:
-	@if [ -x /usr/bin/chromium ]; then \
-		:; \
-	elif ! command -v apt-get >/dev/null 2>&1; then \
-		$(BROWSER_MISSING); \
-	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq \
-		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	elif sudo -n true 2>/dev/null; then \
-		sudo apt-get update -qq \
-		&& sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	else \
-		$(BROWSER_MISSING); \
-	fi
+	$(call apt_install,chromium,[ -x /usr/bin/chromium ],the browser tests \
+		will SKIP and FAIL when CI=true)
 
 # The bench extra too: the suite checks that every benchmark contender
 # measures what it claims to.
@@ -100,28 +85,10 @@ FUZZ_EXAMPLES ?= 2000
 fuzz: $(DEV_STAMP)
 	JWT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/test_fuzz.py
 
-# The HTTP part of the benchmark loads gunicorn with wrk, which pip cannot
-# install either: get Debian's package the same way. Without it that part
-# is skipped, so say so loudly here too.
-WRK_MISSING := echo '*** WARNING: wrk is not installed and make cannot install it'\
-	'(that needs apt-get, and root or sudo without a password): the HTTP part'\
-	'of the benchmark (gunicorn under wrk) will be SKIPPED. Install it:'\
-	'apt-get install wrk' >&2
-
+# The HTTP part of the benchmark loads gunicorn with wrk.
 wrk-installed:
-	@if command -v wrk >/dev/null 2>&1; then \
-		:; \
-	elif ! command -v apt-get >/dev/null 2>&1; then \
-		$(WRK_MISSING); \
-	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq \
-		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
-	elif sudo -n true 2>/dev/null; then \
-		sudo apt-get update -qq \
-		&& sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
-	else \
-		$(WRK_MISSING); \
-	fi
+	$(call apt_install,wrk,command -v wrk >/dev/null 2>&1,the HTTP part of \
+		the benchmark (gunicorn under wrk) will be SKIPPED)
 
 # The Redis contenders need redis-server, the HTTP part wrk; without them
 # those are skipped, loudly.
