@@ -13,6 +13,7 @@ from .exceptions import ConfigError as ConfigError
 from .exceptions import CSRFError as CSRFError
 from .exceptions import InsufficientScopeError as InsufficientScopeError
 from .exceptions import JWTError as JWTError
+from .exceptions import TooManyRequestsError as TooManyRequestsError
 from .extension import JWT as JWT
 from .globals import current_claims as current_claims
 from .globals import current_identity as current_identity
@@ -36,6 +37,7 @@ __all__ = [
     "JWTStrategy",
     "MalformedHashError",
     "PasswordHasher",
+    "TooManyRequestsError",
     "VerifiedToken",
     "current_claims",
     "current_identity",

@@ -20,6 +20,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from jwt.algorithms import get_default_algorithms
+from limits.errors import ConfigurationError as LimitsConfigurationError
+from limits.storage import Storage
+from limits.storage import storage_from_string
 
 from .claims import TokenClaims
 from .cookies import CookieSettings
@@ -30,6 +33,9 @@ from .remote_keys import RemoteKeys
 from .stores import GuardedStore
 from .stores import open_store
 from .stores import TokenStore
+from .throttling import parse_limits
+from .throttling import RateLimitStorage
+from .throttling import Throttle
 from .tokens import TokenCodec
 
 logger = logging.getLogger("jwt_blueprint")
@@ -84,6 +90,9 @@ CONFIG_DEFAULTS: Mapping[str, t.Any] = {
     "JWT_CSRF_METHODS": ["POST", "PUT", "PATCH", "DELETE"],
     "JWT_CSRF_HEADER_NAME": "X-CSRF-Token",
     "JWT_CSRF_FIELD_NAME": "csrf_token",
+    "JWT_AUTH_RATE_LIMIT_PER_USERNAME": "5/minute",
+    "JWT_AUTH_RATE_LIMIT_PER_ADDRESS": "30/minute",
+    "JWT_RATE_LIMIT_STORAGE": None,
 }
 
 #: Where a token may travel, for ``JWT_TOKEN_LOCATION``.
@@ -147,6 +156,8 @@ class Settings:
     query_string_name: str = "jwt"
     #: How tokens travel in cookies; ``None`` without ``"cookies"``.
     cookies: CookieSettings | None = None
+    #: Counts logins and refreshes; ``None`` when both limits are off.
+    throttle: Throttle | None = None
 
 
 def apply_defaults(config: dict[str, t.Any]) -> None:
@@ -192,6 +203,8 @@ def _copied(value: t.Any) -> t.Any:
 #: Opens the store a ``JWT_TOKEN_STORE`` value names: a URL, or an object
 #: implementing :class:`~jwt_blueprint.stores.TokenStore`.
 StoreOpener = t.Callable[[t.Any], GuardedStore]
+#: Opens the `limits` storage a URL names, for the login throttle.
+RateLimitStorageOpener = t.Callable[[str], RateLimitStorage]
 #: Makes the :class:`~jwt_blueprint.remote_keys.RemoteKeys` of
 #: ``JWT_JWKS_URL`` from ``(url, algorithm, cooldown, max_age, timeout)``.
 RemoteKeysOpener = t.Callable[[tuple[str, str, float, float, float]], RemoteKeys]
@@ -201,12 +214,15 @@ def load_settings(
     config: Mapping[str, t.Any],
     open_store: StoreOpener | None = None,
     open_remote_keys: RemoteKeysOpener | None = None,
+    open_rate_limit_storage: RateLimitStorageOpener | None = None,
 ) -> Settings:
     """Validate the ``JWT_*`` keys of ``config`` and prepare the keys.
 
     :param open_store: opens ``JWT_TOKEN_STORE``; by default a new store,
         relative SQLite paths under the current directory.
     :param open_remote_keys: makes the fetcher of ``JWT_JWKS_URL``; by
+        default a new one.
+    :param open_rate_limit_storage: opens the login throttle's storage; by
         default a new one.
     :raises ConfigError: naming the first invalid key.
     """
@@ -316,6 +332,9 @@ def load_settings(
         token_locations=locations,
         query_string_name=_name(config, "JWT_QUERY_STRING_NAME"),
         cookies=_cookies(config) if "cookies" in locations else None,
+        throttle=_throttle(
+            config, open_rate_limit_storage or open_rate_limit_storage_at
+        ),
     )
     _warn_if_refusing_own_tokens(settings)
     return settings
@@ -341,6 +360,78 @@ def _token_store(
         return open_store(value)
     except (ValueError, ImportError) as exc:
         raise ConfigError(key, f"{_shown(value)}: {exc}") from None
+
+
+def _throttle(
+    config: Mapping[str, t.Any], open_storage: RateLimitStorageOpener
+) -> Throttle | None:
+    limits = {}
+    for key in ("JWT_AUTH_RATE_LIMIT_PER_USERNAME", "JWT_AUTH_RATE_LIMIT_PER_ADDRESS"):
+        value = config.get(key)
+        try:
+            limits[key] = () if value is None else parse_limits(value)
+        except ValueError as exc:
+            raise ConfigError(key, f"{_shown(value)}: {exc}") from None
+    per_username = limits["JWT_AUTH_RATE_LIMIT_PER_USERNAME"]
+    per_address = limits["JWT_AUTH_RATE_LIMIT_PER_ADDRESS"]
+    key = "JWT_RATE_LIMIT_STORAGE"
+    url = rate_limit_storage_url(config)
+    if not per_username and not per_address:
+        return None
+    try:
+        storage = open_storage(url)
+    except (ValueError, ImportError, LimitsConfigurationError) as exc:
+        raise ConfigError(key, f"{_shown(url)}: {exc}") from None
+    return Throttle(storage, per_username, per_address)
+
+
+def rate_limit_storage_url(config: Mapping[str, t.Any]) -> str:
+    """Where the throttle counts: ``JWT_RATE_LIMIT_STORAGE``, else the
+    Redis of a ``JWT_TOKEN_STORE`` URL (so that every worker and host
+    shares the counts with its revocations), else memory.
+
+    :raises ConfigError: for a ``JWT_RATE_LIMIT_STORAGE`` that is not a URL.
+    """
+    key = "JWT_RATE_LIMIT_STORAGE"
+    value = config.get(key)
+    if value is not None:
+        if not isinstance(value, str) or "://" not in value:
+            raise ConfigError(
+                key,
+                "must be None or a storage URL of the limits library"
+                f" ('memory://', 'redis://host:port/db'), not {_shown(value)}",
+            )
+        return value
+    store = config.get("JWT_TOKEN_STORE")
+    if isinstance(store, str):
+        scheme, _, rest = store.partition("://")
+        if scheme in ("redis", "rediss"):
+            return store
+        if scheme == "unix":  # redis-py's name; the limits library's:
+            return f"redis+unix://{rest}"
+    return "memory://"
+
+
+def open_rate_limit_storage_at(url: str) -> RateLimitStorage:
+    """Open the `limits` storage at ``url``, with the token store's timeouts
+    for Redis: a stalled server must not hold a login for ever.
+
+    :raises ValueError: for a URL the limits library does not know.
+    :raises limits.errors.ConfigurationError: when its client library is
+        not installed.
+    """
+    options: dict[str, t.Any] = {}
+    if url.startswith(("redis", "rediss")):
+        from .stores.redis import DEFAULT_TIMEOUT
+
+        options = {
+            "socket_timeout": DEFAULT_TIMEOUT,
+            "socket_connect_timeout": DEFAULT_TIMEOUT,
+        }
+    storage = storage_from_string(url, wrap_exceptions=True, **options)
+    if not isinstance(storage, Storage):
+        raise ValueError("an async+ storage cannot count for a WSGI app")
+    return RateLimitStorage(storage)
 
 
 def _check_expiry_for_store(

@@ -295,6 +295,43 @@ class IssuerUnavailableError(JWTError):
         )
 
 
+class TooManyRequestsError(JWTError):
+    """A login or refresh over one of the throttle's limits: 429, with
+    ``Retry-After``.
+
+    :param what: what there was too much of, the start of the description.
+    :param retry_after: seconds until the limit allows a request again.
+    """
+
+    status_code = 429
+
+    def __init__(self, what: str, retry_after: int) -> None:
+        super().__init__(
+            "Too Many Requests",
+            f"{what}; try again in {retry_after} seconds",
+            headers={"Retry-After": str(retry_after)},
+        )
+        #: Seconds the client is told to wait, in ``Retry-After``.
+        self.retry_after = retry_after
+
+
+class ThrottleUnavailableError(JWTError):
+    """The storage of the login throttle did not answer, so the login or
+    refresh is refused rather than let through uncounted: 503, with
+    ``Retry-After``."""
+
+    status_code = 503
+    #: Seconds the client is told to wait, in ``Retry-After``.
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Service Unavailable",
+            "The rate limit storage is unavailable; try again later",
+            headers={"Retry-After": str(self.retry_after)},
+        )
+
+
 class CSRFError(InvalidTokenError):
     """A state-changing request authenticated by a cookie did not send the
     CSRF value of its token back: 401, ``Missing CSRF token`` or ``CSRF

@@ -9,6 +9,7 @@ from flask import current_app
 from .config import CONFIG_KEYS
 from .config import load_settings
 from .config import new_remote_keys
+from .config import open_rate_limit_storage_at
 from .config import raw_values
 from .config import read_raw
 from .config import Settings
@@ -17,6 +18,7 @@ from .remote_keys import RemoteKeys
 from .stores import GuardedStore
 from .stores import open_store
 from .stores import TokenStore
+from .throttling import RateLimitStorage
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from flask import Config
@@ -45,6 +47,9 @@ class JWTState:
         # key rebuilds the settings, and must not forget what was revoked.
         self._stores: list[tuple[t.Any, GuardedStore]] = []
         self._remote_keys: dict[tuple[t.Any, ...], RemoteKeys] = {}
+        # The throttle's storages by URL, kept for the same reason: its
+        # counts must survive a change to another key.
+        self._rate_limit_storages: dict[str, RateLimitStorage] = {}
         #: The full names of the endpoints the blueprint registered.
         self.endpoints: set[str] = set()
         #: The methods those endpoints serve.
@@ -76,7 +81,12 @@ class JWTState:
         # change made meanwhile cannot be paired with older settings.
         frozen = snapshot(raw)
         config = dict(zip(CONFIG_KEYS, frozen, strict=True))
-        return frozen, load_settings(config, self._open_store, self._open_remote_keys)
+        return frozen, load_settings(
+            config,
+            self._open_store,
+            self._open_remote_keys,
+            self._open_rate_limit_storage,
+        )
 
     def _open_remote_keys(
         self, options: tuple[str, str, float, float, float]
@@ -87,6 +97,13 @@ class JWTState:
             remote = new_remote_keys(options)
             self._remote_keys = {options: remote}
         return remote
+
+    def _open_rate_limit_storage(self, url: str) -> RateLimitStorage:
+        storage = self._rate_limit_storages.get(url)
+        if storage is None:
+            storage = open_rate_limit_storage_at(url)
+            self._rate_limit_storages[url] = storage
+        return storage
 
     def _open_store(self, value: str | TokenStore) -> GuardedStore:
         for opened, store in self._stores:

@@ -4,6 +4,7 @@ logs out."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import posixpath
@@ -74,6 +75,21 @@ def _require_store(settings: Settings) -> None:
         raise StoreUnavailableError()
 
 
+def _counted_per_address(view: RouteCallable) -> RouteCallable:
+    """``view`` (a deprecated ``auth_request_handler``), behind
+    ``JWT_AUTH_RATE_LIMIT_PER_ADDRESS``: it reads the credentials itself,
+    so only the address can be counted."""
+
+    @functools.wraps(view)
+    def counted(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        throttle = get_state().settings().throttle
+        if throttle is not None:
+            throttle.count_request(AuthView.throttle_scope, request.remote_addr)
+        return view(*args, **kwargs)
+
+    return t.cast(RouteCallable, counted)
+
+
 class EndpointView(MethodView):
     """The base of the views a :class:`~jwt_blueprint.JWTBlueprint` serves:
     each instance holds the strategy."""
@@ -106,6 +122,9 @@ class TokenView(EndpointView):
     token_schema: type[Schema] = TokenSchema
     #: Largest request body accepted, in bytes.
     max_body_size = 64 * 1024
+    #: What ``JWT_AUTH_RATE_LIMIT_PER_ADDRESS`` counts this endpoint's
+    #: requests under: each endpoint has its own count.
+    throttle_scope = "auth"
 
     def __init__(self, strategy: JWTStrategy) -> None:
         super().__init__(strategy)
@@ -190,7 +209,7 @@ class AuthView(TokenView):
         """
         replacement = strategy.handlers.auth_request
         if replacement is not None:
-            return replacement
+            return _counted_per_address(replacement)
         if not overrides(cls, AuthView, "authenticate"):
             if strategy.handlers.authentication is None:
                 raise RuntimeError(
@@ -205,18 +224,52 @@ class AuthView(TokenView):
                     " so its fields are not 'username' and 'password': override"
                     f" {cls.__name__}.authenticate(credentials) to read them"
                 )
+        if (
+            settings.throttle is not None
+            and settings.throttle.per_username
+            and not issubclass(cls.credentials_schema, CredentialsSchema)
+            and not overrides(cls, AuthView, "throttle_key")
+        ):
+            raise ConfigError(
+                "JWT_AUTH_RATE_LIMIT_PER_USERNAME",
+                f"{cls.__name__}.credentials_schema has no 'username' to count"
+                f" failed logins under: override {cls.__name__}.throttle_key"
+                "(credentials), or set this key to None",
+            )
         return super().make_view(name, strategy, settings)
 
     def post(self) -> ResponseReturnValue:
         settings = get_state().settings()
+        throttle = settings.throttle
+        if throttle is not None:
+            throttle.count_request(self.throttle_scope, request.remote_addr)
         credentials = self.load_credentials(settings)
+        # Counted as failed before it is tried, atomically: concurrent
+        # guesses cannot all pass a check made before any of them counts.
+        username = None
+        if throttle is not None and throttle.per_username:
+            username = self.throttle_key(credentials)
+            throttle.count_login(username)
         identity = self.authenticate(credentials)
         # Falsy, not just None: Flask-JWT tested ``if identity``, and handlers
         # written for it may return False.
         if not identity:
             raise InvalidCredentialsError()
         access_token = self.encode_token(identity)
+        if throttle is not None and username is not None:
+            throttle.forget_failures(username)
         return self.make_response(access_token, identity)
+
+    def throttle_key(self, credentials: dict[str, t.Any]) -> str:
+        """What failed logins are counted under, for
+        ``JWT_AUTH_RATE_LIMIT_PER_USERNAME``: the ``username`` credential.
+
+        Override it along with a :attr:`credentials_schema` without one::
+
+            def throttle_key(self, credentials):
+                return credentials["email"]
+        """
+        return t.cast(str, credentials["username"])
 
     def get_credentials_schema(self, settings: Settings) -> Schema:
         """An instance of :attr:`credentials_schema`, made once per set of
@@ -270,6 +323,7 @@ class RefreshView(TokenView):
 
     #: Loads and validates the request body.
     refresh_schema: type[Schema] = RefreshSchema
+    throttle_scope = "refresh"
 
     def __init__(self, strategy: JWTStrategy) -> None:
         super().__init__(strategy)
@@ -278,6 +332,8 @@ class RefreshView(TokenView):
     def post(self) -> ResponseReturnValue:
         settings = get_state().settings()
         _require_store(settings)
+        if settings.throttle is not None:
+            settings.throttle.count_request(self.throttle_scope, request.remote_addr)
         token, location = self.refresh_token(settings)
         verified = self.strategy.verify_token(
             token, location, settings, REFRESH_REQUIREMENTS

@@ -125,6 +125,9 @@ class EmailAuthView(AuthView):
         username = credentials["email"].split("@")[0]
         return authenticate(username, credentials["password"])
 
+    def throttle_key(self, credentials):
+        return credentials["email"]
+
 
 def test_auth_view_subclass_with_its_own_schema():
     strategy = JWTStrategy(identity_handler=identity)

@@ -177,6 +177,9 @@ def test_the_same_schema_with_its_own_authenticate_registers():
                 credentials["email"].split("@")[0], credentials["password"]
             )
 
+        def throttle_key(self, credentials):
+            return credentials["email"]
+
     app = bare_app()
     app.register_blueprint(
         JWTBlueprint(JWTStrategy(identity_handler=identity), auth_view=EmailView)

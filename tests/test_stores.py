@@ -635,7 +635,13 @@ def test_redis_down_fails_closed_and_recovers(
 ):
     monkeypatch.setattr(GuardedStore, "cooldown", 0.2)
     redis_server.flushall()
-    app = lifecycle_app({"JWT_TOKEN_STORE": redis_server.url}, str(tmp_path))
+    # The login throttle counts in memory here: its own outage is
+    # tests/test_throttling.py's.
+    config = {
+        "JWT_TOKEN_STORE": redis_server.url,
+        "JWT_RATE_LIMIT_STORAGE": "memory://",
+    }
+    app = lifecycle_app(config, str(tmp_path))
     client = app.test_client()
     tokens = login(client)
     headers = auth_header(tokens["access_token"])
