@@ -244,6 +244,11 @@ def blueprint_app(keys: KeySet, config: dict[str, t.Any] | None = None) -> Flask
     app.config.update(
         JWT_ALGORITHM=keys.algorithm,
         JWT_EXPIRATION_DELTA=TOKEN_LIFETIME,
+        # Every timed login and refresh comes from one address, as one
+        # user: the throttle would refuse all but the first few. The
+        # others have none, so the issuance figures compare like with like.
+        JWT_AUTH_RATE_LIMIT_PER_USERNAME=None,
+        JWT_AUTH_RATE_LIMIT_PER_ADDRESS=None,
     )
     if not keys.symmetric:
         app.config["JWT_PRIVATE_KEY"] = keys.private_pem
