@@ -251,6 +251,32 @@ def check_migration_expired(ns: dict[str, t.Any]) -> None:
     assert ns["response"].status_code == 401
 
 
+def check_proxy_fix(ns: dict[str, t.Any]) -> None:
+    app = ns["app"]
+    # Bodies the login refuses count for the address and hash nothing.
+    app.config["JWT_AUTH_RATE_LIMIT_PER_ADDRESS"] = "2/minute"
+    client = app.test_client()
+
+    def status(forwarded_for: str) -> int:
+        headers = {"X-Forwarded-For": forwarded_for}
+        return client.post("/auth", json={}, headers=headers).status_code
+
+    # The client's own entries are ignored; the proxy's is the address.
+    assert [status(f"10.0.0.{i}, 203.0.113.5") for i in range(3)] == [400, 400, 429]
+    assert status("203.0.113.6") == 400
+
+
+def check_flask_limiter(ns: dict[str, t.Any]) -> None:
+    client = ns["app"].test_client()
+    # The app's limiter counts its own routes...
+    statuses = [client.get("/protected").status_code for _ in range(201)]
+    assert statuses == [401] * 200 + [429]
+    # ...and the login is ours alone: 30 requests per address a minute.
+    statuses = [client.post("/auth", json={}).status_code for _ in range(31)]
+    assert statuses == [400] * 30 + [429]
+    assert client.post("/auth", json={}).json["error"] == "Too Many Requests"
+
+
 CHECKS: dict[str, t.Callable[[dict[str, t.Any]], None]] = {
     name.removeprefix("check_").replace("_", "-"): check
     for name, check in list(globals().items())
