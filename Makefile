@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test fuzz lint bench clean redis-server-installed \
+.PHONY: install run test fuzz lint bench load clean redis-server-installed \
 	wrk-installed browser-installed
 
 # Two pip runs at once in one virtualenv can break it.
@@ -94,6 +94,22 @@ wrk-installed:
 # those are skipped, loudly.
 bench: $(BENCH_STAMP) redis-server-installed wrk-installed
 	$(BIN)/python -m benchmarks
+
+# A bounded load test: gunicorn workers sharing a token store, driven by
+# virtual users that log in, refresh (some racing, some replaying a spent
+# token) and log out. It fails on a 5xx, a revoked or spent token accepted,
+# or a lost revocation. Each store in turn: they make a refresh atomic in
+# different ways (one SQL UPDATE, a Lua script); both reports, then the
+# verdict.
+LOAD_SECONDS ?= 20
+LOAD_WORKERS ?= 4
+LOAD_USERS ?= 32
+
+load: $(DEV_STAMP) $(BENCH_STAMP) redis-server-installed
+	@status=0; for store in sqlite redis; do \
+		$(BIN)/python -m benchmarks.load --store $$store --seconds $(LOAD_SECONDS) \
+			--workers $(LOAD_WORKERS) --users $(LOAD_USERS) || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) .coverage build dist *.egg-info

@@ -54,6 +54,20 @@ def redis_server_binary() -> str | None:
     return None
 
 
+def dying_with_parent(argv: list[str]) -> list[str]:
+    """``argv``, run so that the child dies with this process even when that
+    is killed with SIGKILL: ``setpriv --pdeathsig TERM``, on Linux, where
+    it is installed.
+
+    The signal follows the thread that starts the child: start it from the
+    main thread, as pytest fixtures are.
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is not None and sys.platform == "linux":
+        return [setpriv, "--pdeathsig", "TERM", "--", *argv]
+    return argv
+
+
 def _tail(log: t.IO[bytes], lines: int = LOG_TAIL_LINES) -> str:
     """The last lines written to a log file the child shares with us.
 
@@ -176,13 +190,7 @@ class RedisServer:
             "--daemonize", "no",
             "--dir", self.tmpdir,
         ]  # fmt: skip
-        # Dies with the test run even when that is killed with SIGKILL.
-        # The signal follows the thread that started the server: start it
-        # from the main thread, as pytest fixtures are.
-        setpriv = shutil.which("setpriv")
-        if setpriv is not None and sys.platform == "linux":
-            argv = [setpriv, "--pdeathsig", "TERM", "--", *argv]
-        return argv
+        return dying_with_parent(argv)
 
     def start(self) -> None:
         """Start the server, on the same port as before; no-op if running."""
