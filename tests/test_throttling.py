@@ -15,6 +15,9 @@ import typing as t
 import pytest
 from flask import Flask
 from flask import request
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from limits.errors import StorageError
 from marshmallow import fields
 from marshmallow import Schema
@@ -146,6 +149,26 @@ def test_odd_usernames_are_refused_or_counted_never_crashed_on(clock, username):
     # What the credentials schema refuses is not a login, so not counted
     # for the username (the address still counts it).
     assert statuses in ([401] * 5 + [429], [400] * 6)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(
+    username=st.text(max_size=300),
+    address=st.one_of(
+        st.ip_addresses().map(str),
+        st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60),
+    ),
+)
+def test_any_username_from_any_address_is_counted_never_crashed_on(
+    username: str, address: str
+) -> None:
+    app = create_app({"JWT_AUTH_RATE_LIMIT_PER_ADDRESS": "7/minute"})
+    client = app.test_client()
+    body = {"username": username, "password": "x"}
+    statuses = [post_auth(client, body, address).status_code for _ in range(8)]
+    # Five failures, then the username is refused; the 8th request is over
+    # the address's limit. What the schema refuses counts for the address.
+    assert statuses in ([401] * 5 + [429] * 3, [400] * 7 + [429])
 
 
 def test_concurrent_guesses_cannot_slip_past_the_limit():
