@@ -16,7 +16,6 @@ from benchmarks.load_ledger import INVARIANTS
 from benchmarks.load_ledger import Ledger
 from benchmarks.load_ledger import render
 from benchmarks.load_users import Load
-from jwt_blueprint.stores import SQLiteStore
 
 needs_gunicorn = pytest.mark.skipif(
     not gunicorn_available(), reason="gunicorn is not installed (the bench extra)"
@@ -42,15 +41,8 @@ def assert_meaningful(outcome: load.Outcome, workers: int) -> None:
 
 @needs_gunicorn
 def test_short_run_on_sqlite(tmp_path):
+    # A new file, which the workers turn to WAL as they first meet it.
     path = tmp_path / "load.sqlite3"
-    # Created before the workers start. On a new file, workers whose first
-    # writes coincide can fail "PRAGMA journal_mode = WAL" at once ("database
-    # is locked", no busy wait), and a second of 503s follows, in about one
-    # run in twelve here. make load starts on a new file and shows it; drop
-    # this once SQLiteStore waits there too.
-    store = SQLiteStore(path)
-    store.is_revoked("jti", None, None, None)
-    store.close()
     outcome = load.run(f"sqlite:///{path}", seconds=3, workers=2, users=8)
     assert_meaningful(outcome, workers=2)
 

@@ -1079,3 +1079,49 @@ def test_a_store_needs_tokens_that_expire(tmp_path, caplog, key, value):
             lifecycle_app(config, str(tmp_path))
     # Without a store, the same config is the app's own choice.
     lifecycle_app({key: value, "JWT_REFRESH_ENABLED": False}, str(tmp_path))
+
+
+class LockedAtFirst:
+    """A connection whose first attempts to turn the file to WAL find it
+    locked, as when other processes turn a new file to WAL at the same
+    moment: SQLite then refuses at once, without its busy timeout."""
+
+    def __init__(self, db: sqlite3.Connection, refusals: list[int]) -> None:
+        self.db = db
+        self.refusals = refusals
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql.startswith("PRAGMA journal_mode") and self.refusals[0] > 0:
+            self.refusals[0] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return self.db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+def locked_at_first(monkeypatch, refusals: list[int]) -> None:
+    connect = sqlite3.connect
+    monkeypatch.setattr(
+        sqlite3, "connect", lambda *a, **k: LockedAtFirst(connect(*a, **k), refusals)
+    )
+
+
+def test_sqlite_waits_while_another_process_turns_a_new_file_to_wal(
+    tmp_path, monkeypatch
+):
+    refusals = [3]
+    locked_at_first(monkeypatch, refusals)
+    client = lifecycle_app({}, str(tmp_path)).test_client()
+    assert login(client)["refresh_token"]
+    assert refusals == [0]
+
+
+def test_sqlite_gives_up_on_a_file_locked_past_its_timeout(tmp_path, monkeypatch):
+    locked_at_first(monkeypatch, [10**9])
+    store = SQLiteStore(tmp_path / "store.sqlite3", timeout=0.2)
+    client = lifecycle_app({"JWT_TOKEN_STORE": store}, str(tmp_path)).test_client()
+    started = time.monotonic()
+    response = client.post("/auth", json={"username": "user1", "password": "abcxyz"})
+    assert response.status_code == 503
+    assert 0.2 <= time.monotonic() - started < 2

@@ -213,7 +213,7 @@ class SQLiteStore:
                 # chmod, because opening and closing a descriptor of our own
                 # would drop this process's SQLite locks on the file.
                 os.chmod(self.path, 0o600)
-            db.execute("PRAGMA journal_mode = WAL")
+            self._use_wal(db)
             db.execute("PRAGMA synchronous = NORMAL")
             if not self._ready:
                 self._migrate(db)
@@ -223,6 +223,23 @@ class SQLiteStore:
         with self._lock:
             self._connections.append(db)
         return db
+
+    def _use_wal(self, db: sqlite3.Connection) -> None:
+        # Turning a new file to WAL takes its exclusive lock. Two processes
+        # doing so at once both hold a shared lock and want it, and SQLite
+        # refuses one at once, without its busy timeout, rather than
+        # deadlock: so retry, within the same timeout.
+        deadline = time.monotonic() + self.timeout
+        delay = 0.001
+        while True:
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         (version,) = db.execute("PRAGMA user_version").fetchone()
