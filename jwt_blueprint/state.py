@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
 from flask import current_app
@@ -50,6 +51,7 @@ class JWTState:
         # The throttle's storages by URL, kept for the same reason: its
         # counts must survive a change to another key.
         self._rate_limit_storages: dict[str, RateLimitStorage] = {}
+        self._lock = threading.RLock()
         #: The full names of the endpoints the blueprint registered.
         self.endpoints: set[str] = set()
         #: The methods those endpoints serve.
@@ -99,11 +101,13 @@ class JWTState:
         return remote
 
     def _open_rate_limit_storage(self, url: str) -> RateLimitStorage:
-        storage = self._rate_limit_storages.get(url)
-        if storage is None:
-            storage = open_rate_limit_storage_at(url)
-            self._rate_limit_storages[url] = storage
-        return storage
+        # Under a lock: two threads opening one URL would count apart.
+        with self._lock:
+            storage = self._rate_limit_storages.get(url)
+            if storage is None:
+                storage = open_rate_limit_storage_at(url)
+                self._rate_limit_storages[url] = storage
+            return storage
 
     def _open_store(self, value: str | TokenStore) -> GuardedStore:
         for opened, store in self._stores:

@@ -2,10 +2,14 @@
 
 Counting is done by `limits`_, the engine of Flask-Limiter, with its moving
 window: the same notation (``"5/minute"``, ``"5/minute;100/day"``) and the
-same storage URLs (``memory://``, ``redis://...``). Every count is taken
-*before* the work it guards, in one atomic step of the storage, so that a
-burst of concurrent requests cannot slip past a limit between a check and
-a count.
+same storage URLs (``memory://``, ``redis://...``).
+
+A request to a throttled endpoint is counted for its address before it is
+served, in one atomic step of the storage. A login is checked against its
+username's failures before it is tried, and counted once it has failed, so
+that a successful login never counts, and nothing ever clears a count: a
+count that successes could clear would tell an attacker when a user logged
+in, and let two names that share a count clear each other's.
 
 .. _limits: https://limits.readthedocs.io/
 """
@@ -23,7 +27,7 @@ import unicodedata
 
 from limits import parse_many
 from limits import RateLimitItem
-from limits.errors import StorageError
+from limits.storage import MovingWindowSupport
 from limits.storage import Storage
 from limits.strategies import MovingWindowRateLimiter
 
@@ -32,11 +36,19 @@ from .exceptions import TooManyRequestsError
 
 logger = logging.getLogger("jwt_blueprint")
 
+_T = t.TypeVar("_T")
+
 #: The first identifier of every key the throttle counts under.
 KEY_NAMESPACE = "jwt_blueprint"
 
 #: IPv6 clients are counted by network: one host is given a whole /64.
 IPV6_PREFIX_LENGTH = 64
+
+#: The most requests one limit may allow: the moving window keeps one entry
+#: per request counted.
+MAX_AMOUNT = 100_000
+#: The longest window of a limit, in seconds.
+MAX_WINDOW = 366 * 24 * 60 * 60
 
 
 class RateLimitStorage:
@@ -48,6 +60,11 @@ class RateLimitStorage:
     """
 
     def __init__(self, storage: Storage) -> None:
+        if not isinstance(storage, MovingWindowSupport):
+            raise ValueError(
+                f"the {type(storage).__name__} of the limits library has no"
+                " moving window; use memory:// or a Redis URL"
+            )
         self.storage = storage
         #: Counts with the moving window: a limit of 5 per minute refuses
         #: the 6th request of any 60 seconds.
@@ -55,7 +72,7 @@ class RateLimitStorage:
         self._failing = False
         self._lock = threading.Lock()
 
-    def failed(self, error: StorageError) -> ThrottleUnavailableError:
+    def failed(self, error: Exception) -> ThrottleUnavailableError:
         """Note an outage (logging its start) and return the 503 to raise."""
         with self._lock:
             started, self._failing = not self._failing, True
@@ -63,7 +80,7 @@ class RateLimitStorage:
             logger.error(
                 "jwt_blueprint: the rate limit storage failed; logins and"
                 " refreshes are refused until it answers again: %r",
-                error.storage_error,
+                getattr(error, "storage_error", error),
             )
         return ThrottleUnavailableError()
 
@@ -96,72 +113,101 @@ class Throttle:
         self.per_address = per_address
 
     def count_request(self, endpoint: str, address: str | None) -> None:
-        """Count one request from ``address`` to ``endpoint``.
+        """Count one request from ``address`` to ``endpoint``, before it is
+        served: every request counts, whatever its outcome.
 
         :raises TooManyRequestsError: when it is one too many.
         :raises ThrottleUnavailableError: when the storage fails.
         """
-        if self.per_address:
-            key = address_key(address)
-            self._count(self.per_address, (endpoint, key), "Too many requests")
+        if not self.per_address:
+            return
+        identifiers = (KEY_NAMESPACE, endpoint, address_key(address))
+        limiter = self.storage.limiter
+        # Each limit is tested before any is hit: a request refused by one
+        # must not use up another (a refused burst would eat the day's).
+        # The hits decide, atomically, when requests race.
+        self._refuse_if_over(self.per_address, identifiers, "Too many requests")
+        refused = self._guarded(
+            lambda: [
+                item for item in self.per_address if not limiter.hit(item, *identifiers)
+            ]
+        )
+        if refused:
+            raise self._too_many(refused, identifiers, "Too many requests")
 
-    def count_login(self, username: str) -> None:
-        """Count a login attempt for ``username`` as failed, before it is
-        tried: :meth:`forget_failures` takes it back if it succeeds.
+    def check_login(self, username: str) -> None:
+        """Refuse a login for ``username`` if it failed too often.
 
-        :raises TooManyRequestsError: when ``username`` has failed too often.
+        The attempt is not counted here but by :meth:`count_failure`, once
+        it has failed: a login that succeeds never counts.
+
+        :raises TooManyRequestsError: when ``username`` failed too often.
         :raises ThrottleUnavailableError: when the storage fails.
         """
         if self.per_username:
-            self._count(
-                self.per_username,
-                ("login", username_key(username)),
-                "Too many failed logins",
+            identifiers = (KEY_NAMESPACE, "login", username_key(username))
+            self._refuse_if_over(
+                self.per_username, identifiers, "Too many failed logins"
             )
 
-    def forget_failures(self, username: str) -> None:
-        """Clear the count of ``username``, which has just logged in.
+    def count_failure(self, username: str) -> None:
+        """Count a failed login for ``username``.
 
-        A storage failure is logged, not raised: the login succeeded, and
-        stays counted.
+        :raises ThrottleUnavailableError: when the storage fails.
         """
         if not self.per_username:
             return
         identifiers = (KEY_NAMESPACE, "login", username_key(username))
-        try:
-            for item in self.per_username:
-                self.storage.limiter.clear(item, *identifiers)
-        except StorageError as exc:
-            self.storage.failed(exc)
-        else:
-            self.storage.answered()
+        limiter = self.storage.limiter
+        self._guarded(
+            lambda: [limiter.hit(item, *identifiers) for item in self.per_username]
+        )
 
-    def _count(
+    def _refuse_if_over(
         self, items: tuple[RateLimitItem, ...], identifiers: tuple[str, ...], what: str
     ) -> None:
         limiter = self.storage.limiter
-        identifiers = (KEY_NAMESPACE, *identifiers)
+        refused = self._guarded(
+            lambda: [item for item in items if not limiter.test(item, *identifiers)]
+        )
+        if refused:
+            raise self._too_many(refused, identifiers, what)
+
+    def _too_many(
+        self, refused: list[RateLimitItem], identifiers: tuple[str, ...], what: str
+    ) -> TooManyRequestsError:
+        limiter = self.storage.limiter
+        reset_time = self._guarded(
+            lambda: max(
+                limiter.get_window_stats(item, *identifiers).reset_time
+                for item in refused
+            )
+        )
+        # The window lets a request in once strictly past its reset time.
+        retry_after = max(1, math.floor(reset_time - time.time()) + 1)
+        return TooManyRequestsError(what, retry_after)
+
+    def _guarded(self, call: t.Callable[[], _T]) -> _T:
+        """``call()``, with any failure of the storage turned into a 503."""
         try:
-            for item in items:
-                if not limiter.hit(item, *identifiers):
-                    reset_time = limiter.get_window_stats(item, *identifiers).reset_time
-                    # The window lets a request in once strictly past it.
-                    retry_after = max(1, math.floor(reset_time - time.time()) + 1)
-                    raise TooManyRequestsError(what, retry_after)
-        except StorageError as exc:
+            result = call()
+        except Exception as exc:  # StorageError, or a client's own error
             raise self.storage.failed(exc) from None
         self.storage.answered()
+        return result
 
 
 def username_key(username: str) -> str:
     """What failed logins of ``username`` are counted under.
 
-    Usernames that most apps treat as one (``"Alice"``, ``"alice"``, and
-    the same letters in other Unicode forms) share a count, so changing
-    the case does not buy more guesses. Hashed, so that the storage holds
-    neither usernames nor keys of unbounded length.
+    Names that an app may well treat as one share a count: the same
+    letters in another case or Unicode form (NFKC), with spaces or invisible
+    characters added. Folding more than the app does only makes more names
+    share a count, never gives a name more guesses. Hashed, so that the
+    storage holds neither usernames in clear nor keys of unbounded length.
     """
     folded = unicodedata.normalize("NFKC", username).casefold()
+    folded = "".join(c for c in folded if unicodedata.category(c)[0] not in "ZC")
     # A JSON body may carry lone surrogates, which UTF-8 cannot encode.
     return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -200,4 +246,10 @@ def parse_limits(value: t.Any) -> tuple[RateLimitItem, ...]:
     items = tuple(parse_many(value))
     if not items or any(item.amount < 1 for item in items):
         raise ValueError(f"{value!r} must allow at least one request")
+    if any(
+        item.amount > MAX_AMOUNT or item.get_expiry() > MAX_WINDOW for item in items
+    ):
+        raise ValueError(
+            f"{value!r}: at most {MAX_AMOUNT} requests in a window of at most a year"
+        )
     return items

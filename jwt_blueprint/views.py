@@ -45,6 +45,7 @@ from .schemas import RevokeSchema
 from .schemas import TokenSchema
 from .state import get_state
 from .strategy import JWTStrategy
+from .throttling import Throttle
 from .tokens import AccessToken
 
 
@@ -244,32 +245,55 @@ class AuthView(TokenView):
         if throttle is not None:
             throttle.count_request(self.throttle_scope, request.remote_addr)
         credentials = self.load_credentials(settings)
-        # Counted as failed before it is tried, atomically: concurrent
-        # guesses cannot all pass a check made before any of them counts.
-        username = None
-        if throttle is not None and throttle.per_username:
-            username = self.throttle_key(credentials)
-            throttle.count_login(username)
-        identity = self.authenticate(credentials)
+        if throttle is None or not throttle.per_username:
+            identity = self.authenticate(credentials)
+        else:
+            identity = self._authenticate_counted(throttle, credentials)
         # Falsy, not just None: Flask-JWT tested ``if identity``, and handlers
         # written for it may return False.
         if not identity:
             raise InvalidCredentialsError()
         access_token = self.encode_token(identity)
-        if throttle is not None and username is not None:
-            throttle.forget_failures(username)
         return self.make_response(access_token, identity)
+
+    def _authenticate_counted(
+        self, throttle: Throttle, credentials: dict[str, t.Any]
+    ) -> t.Any:
+        key = self.throttle_key(credentials)
+        if not isinstance(key, str):
+            # An optional field left out: those attempts share one count.
+            key = "" if key is None else str(key)
+        throttle.check_login(key)
+        try:
+            identity = self.authenticate(credentials)
+        except Exception:
+            throttle.count_failure(key)
+            raise
+        if not identity:
+            throttle.count_failure(key)
+        return identity
 
     def throttle_key(self, credentials: dict[str, t.Any]) -> str:
         """What failed logins are counted under, for
         ``JWT_AUTH_RATE_LIMIT_PER_USERNAME``: the ``username`` credential.
 
-        Override it along with a :attr:`credentials_schema` without one::
+        Return what :meth:`authenticate` finds the account by. The throttle
+        folds it further (case, Unicode form, spaces), which only makes
+        more names share a count. Override it along with a
+        :attr:`credentials_schema` without a ``username``::
 
             def throttle_key(self, credentials):
                 return credentials["email"]
         """
-        return t.cast(str, credentials["username"])
+        try:
+            return t.cast(str, credentials["username"])
+        except KeyError:
+            # Only when the limit was turned on after registration.
+            raise ConfigError(
+                "JWT_AUTH_RATE_LIMIT_PER_USERNAME",
+                f"{type(self).__name__}'s credentials have no 'username':"
+                f" override {type(self).__name__}.throttle_key(credentials)",
+            ) from None
 
     def get_credentials_schema(self, settings: Settings) -> Schema:
         """An instance of :attr:`credentials_schema`, made once per set of
