@@ -75,8 +75,12 @@ browser-installed:
 
 # The bench extra too: the suite checks that every benchmark contender
 # measures what it claims to.
+# The suite runs in TEST_JOBS processes (pytest-xdist): the CPUs, at most 4,
+# as each starts its own redis-server and browser.
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+
 test: lint $(BENCH_STAMP) redis-server-installed browser-installed
-	$(BIN)/pytest --cov --cov-report=term-missing -q
+	$(BIN)/pytest -n $(TEST_JOBS) --cov --cov-report=term-missing -q
 
 # make test runs the property-based tests with few examples, to stay fast;
 # this runs them alone with many more (JWT_FUZZ_EXAMPLES, read by the tests).
