@@ -19,7 +19,7 @@ $(BIN)/python:
 
 # Order-only: a newer interpreter must not make every stamp stale.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[sample]'
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python

@@ -28,6 +28,7 @@ from .strategy import JWTStrategy
 from .views import AuthView
 from .views import EndpointView
 from .views import JWKSView
+from .views import OpenAPIView
 from .views import RefreshView
 from .views import RevokeView
 
@@ -113,6 +114,19 @@ REVOKE_ENDPOINT = Endpoint(
 )
 
 
+#: ``GET`` the OpenAPI document of these endpoints, at
+#: ``JWT_OPENAPI_URL_RULE`` when it is set.
+OPENAPI_ENDPOINT = Endpoint(
+    key="openapi",
+    view=OpenAPIView,
+    methods=("GET",),
+    rule_key="JWT_OPENAPI_URL_RULE",
+    rule=None,
+    name_key="JWT_OPENAPI_ENDPOINT",
+    name="jwt_openapi",
+)
+
+
 class JWTBlueprint(Blueprint):
     """JWT authentication for an app::
 
@@ -139,6 +153,7 @@ class JWTBlueprint(Blueprint):
         REFRESH_ENDPOINT,
         REVOKE_ENDPOINT,
         JWKS_ENDPOINT,
+        OPENAPI_ENDPOINT,
     )
 
     def __init__(
@@ -224,6 +239,8 @@ class JWTBlueprint(Blueprint):
         full_name = f"{state.name_prefix}.{state.name}.{name}".lstrip(".")
         jwt_state.endpoints.add(full_name)
         jwt_state.paths[endpoint.key] = (state.url_prefix or "").rstrip("/") + rule
+        jwt_state.views[endpoint.key] = self.views[endpoint.key]
+        jwt_state.endpoint_names[endpoint.key] = full_name
         jwt_state.endpoint_methods.update(endpoint.methods)
 
     def _answer_other_methods(self, app: App) -> None:

@@ -16,6 +16,10 @@ from marshmallow import ValidationError
 _UNSAFE_CHARACTER = re.compile(r"[\ud800-\udfff\x00-\x1f\x7f-\x9f]")
 
 
+#: :func:`printable_text` for the OpenAPI document: no control characters.
+PRINTABLE_TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+
+
 def printable_text(value: str) -> None:
     """Refuse text that cannot be stored or hashed safely: lone surrogates
     (``"\\ud800"``) and control characters."""
@@ -43,11 +47,15 @@ class CredentialsSchema(Schema):
 
     #: Long enough for any e-mail address (RFC 5321 allows 254).
     username = fields.String(
-        required=True, validate=[validate.Length(min=1, max=256), printable_text]
+        required=True,
+        validate=[validate.Length(min=1, max=256), printable_text],
+        metadata={"pattern": PRINTABLE_TEXT_PATTERN},
     )
     #: Capped so a megabyte password cannot make password hashing a DoS.
     password = fields.String(
-        required=True, validate=[validate.Length(min=1, max=1024), printable_text]
+        required=True,
+        validate=[validate.Length(min=1, max=1024), printable_text],
+        metadata={"pattern": PRINTABLE_TEXT_PATTERN},
     )
 
     def __init__(
@@ -124,3 +132,25 @@ class ErrorSchema(Schema):
         if data.get("errors") is None:
             data.pop("errors", None)
         return data
+
+
+class JWKSchema(Schema):
+    """One public key of the JWKS document (RFC 7517)."""
+
+    kty = fields.String(required=True)
+    kid = fields.String()
+    use = fields.String()
+    alg = fields.String()
+    # RSA
+    n = fields.String()
+    e = fields.String()
+    # EC and OKP
+    crv = fields.String()
+    x = fields.String()
+    y = fields.String()
+
+
+class JWKSetSchema(Schema):
+    """The JWKS document: ``{"keys": [...]}``."""
+
+    keys = fields.List(fields.Nested(JWKSchema), required=True)

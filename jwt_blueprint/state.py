@@ -59,6 +59,10 @@ class JWTState:
         #: The path of each endpoint served, by its key: where a refresh
         #: token's cookie is sent.
         self.paths: dict[str, str] = {}
+        #: The view class of each endpoint served, by its key.
+        self.views: dict[str, type[t.Any]] = {}
+        #: The full endpoint name of each endpoint served, by its key.
+        self.endpoint_names: dict[str, str] = {}
         # One tuple, swapped in one assignment, so threads never see a
         # snapshot paired with the settings of another.
         self._current = self._load(read_raw(config))

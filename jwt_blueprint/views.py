@@ -40,6 +40,7 @@ from .locations import COOKIES
 from .locations import JSON
 from .pipeline import REFRESH_REQUIREMENTS
 from .schemas import CredentialsSchema
+from .schemas import JWKSetSchema
 from .schemas import RefreshSchema
 from .schemas import RevokeSchema
 from .schemas import TokenSchema
@@ -475,8 +476,12 @@ class JWKSView(EndpointView):
 
     methods = ["GET"]
 
+    #: Dumps the document, ``{"keys": [...]}``.
+    jwks_schema: type[Schema] = JWKSetSchema
+
     def __init__(self, strategy: JWTStrategy) -> None:
         super().__init__(strategy)
+        self._jwks_schema = self.jwks_schema()
         # The document of the last key set served, rebuilt when it changes.
         self._document: tuple[t.Any, bytes, str] | None = None
 
@@ -495,7 +500,51 @@ class JWKSView(EndpointView):
     def _render(self, settings: Settings) -> tuple[bytes, str]:
         document = self._document
         if document is None or document[0] is not settings.codec:
-            body = json.dumps(public_jwks(settings.codec), sort_keys=True).encode()
+            jwks = self._jwks_schema.dump(public_jwks(settings.codec))
+            body = json.dumps(jwks, sort_keys=True).encode()
             etag = hashlib.sha256(body).hexdigest()[:32]
             self._document = document = (settings.codec, body, etag)
         return document[1], document[2]
+
+
+class OpenAPIView(EndpointView):
+    """``GET`` the OpenAPI 3.1 document of the blueprint's endpoints, built
+    by :func:`jwt_blueprint.openapi.openapi_document`.
+
+    Served at ``JWT_OPENAPI_URL_RULE`` when it is set (it is ``None`` by
+    default); needs apispec (``pip install "jwt_blueprint[openapi]"``).
+    """
+
+    methods = ["GET"]
+
+    def __init__(self, strategy: JWTStrategy) -> None:
+        super().__init__(strategy)
+        # The document of the last settings served, rebuilt when they change.
+        self._document: tuple[Settings, t.Any] | None = None
+
+    @classmethod
+    def make_view(
+        cls, name: str, strategy: JWTStrategy, settings: Settings
+    ) -> RouteCallable:
+        """The view, if apispec is installed.
+
+        :raises ConfigError: if it is not.
+        """
+        try:
+            import apispec  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "JWT_OPENAPI_URL_RULE",
+                "serving the OpenAPI document needs apispec: pip install"
+                ' "jwt_blueprint[openapi]", or set this key to None',
+            ) from None
+        return super().make_view(name, strategy, settings)
+
+    def get(self) -> ResponseReturnValue:
+        from .openapi import openapi_document
+
+        settings = get_state().settings()
+        document = self._document
+        if document is None or document[0] is not settings:
+            self._document = document = (settings, openapi_document())
+        return document[1]

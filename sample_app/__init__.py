@@ -2,7 +2,9 @@
 passwords, a secret generated on first run, and refresh tokens and logout
 on the embedded SQLite token store.
 
-Besides the JSON API it serves a login page at ``/`` (see :mod:`.pages`):
+Its OpenAPI document is at ``/openapi.json``, with Swagger UI at ``/docs``
+(see :mod:`.api_docs`). Besides the JSON API it serves a login page at
+``/`` (see :mod:`.pages`):
 the browser keeps the token in an HttpOnly cookie, which its JavaScript
 cannot read, and sends the CSRF value back in ``X-CSRF-Token``. user1 is an
 administrator and may open ``/admin``; user2 is refused with a 403.
@@ -25,6 +27,7 @@ from jwt_blueprint import current_identity
 from jwt_blueprint import JWT
 from jwt_blueprint import jwt_required
 
+from . import api_docs
 from . import cli
 from . import db
 from . import pages
@@ -98,6 +101,7 @@ def create_app(
     # After SECRET_KEY is set: registering reads it as JWT_SECRET_KEY.
     jwt.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(api_docs.bp)
 
     @app.route("/protected")
     @jwt_required()

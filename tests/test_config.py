@@ -34,6 +34,8 @@ DEFAULTS = {
     "JWT_REVOKE_ENDPOINT": "jwt_revoke",
     "JWT_JWKS_URL_RULE": "/.well-known/jwks.json",
     "JWT_JWKS_ENDPOINT": "jwt_jwks",
+    "JWT_OPENAPI_URL_RULE": None,
+    "JWT_OPENAPI_ENDPOINT": "jwt_openapi",
     "JWT_JWKS_MAX_AGE": 300,
     "JWT_ENCODE_ISSUER": None,
     "JWT_DECODE_ISSUER": None,
@@ -92,7 +94,7 @@ def test_defaults_are_applied(app):
     }
     assert set(CONFIG_DEFAULTS) == set(DEFAULTS) - endpoint_keys
     assert {AUTH_ENDPOINT.rule_key, AUTH_ENDPOINT.name_key} <= endpoint_keys
-    assert len(endpoint_keys) == 8
+    assert len(endpoint_keys) == 10
 
 
 def test_mutable_defaults_are_copied_per_app():

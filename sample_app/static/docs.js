@@ -1,0 +1,6 @@
+// Swagger UI for /openapi.json; a file of its own, as the page's
+// Content-Security-Policy runs no inline script.
+window.addEventListener("DOMContentLoaded", () => {
+  const root = document.getElementById("swagger-ui");
+  window.ui = SwaggerUIBundle({ url: root.dataset.specUrl, domNode: root });
+});
