@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
+DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: install run test fuzz lint bench load clean redis-server-installed \
-	wrk-installed browser-installed
+.PHONY: install run test fuzz lint docs docs-build bench load clean \
+	redis-server-installed wrk-installed browser-installed
 
 # Two pip runs at once in one virtualenv can break it.
 .NOTPARALLEL:
@@ -30,7 +31,11 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
-install: $(RUN_STAMP) $(DEV_STAMP) $(BENCH_STAMP)
+$(DOCS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@
+
+install: $(RUN_STAMP) $(DEV_STAMP) $(BENCH_STAMP) $(DOCS_STAMP)
 
 run: $(RUN_STAMP)
 	$(BIN)/flask --app sample_app init-db
@@ -40,6 +45,17 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict jwt_blueprint
+
+# The site, into docs/_build/html, with warnings as errors: a broken link, a
+# heading a link names that is gone, a page outside the table of contents or
+# a docstring autodoc cannot read fails it.
+docs-build: $(DOCS_STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+# The site, then every example of the README and the pages, run and checked
+# (make test runs those with the rest of the suite).
+docs: docs-build $(DEV_STAMP)
+	$(BIN)/pytest -q tests/test_docs_examples.py
 
 # Some tests, and the benchmark, need programs pip cannot install. Each
 # target below gets Debian's package when we may (root, or sudo without a
@@ -79,7 +95,7 @@ browser-installed:
 # as each starts its own redis-server and browser.
 TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
-test: lint $(BENCH_STAMP) redis-server-installed browser-installed
+test: lint docs-build $(BENCH_STAMP) redis-server-installed browser-installed
 	$(BIN)/pytest -n $(TEST_JOBS) --cov --cov-report=term-missing -q
 
 # make test runs the property-based tests with few examples, to stay fast;
@@ -116,4 +132,4 @@ load: $(DEV_STAMP) $(BENCH_STAMP) redis-server-installed
 	done; exit $$status
 
 clean:
-	rm -rf $(VENV) .coverage build dist *.egg-info
+	rm -rf $(VENV) .coverage build dist *.egg-info docs/_build

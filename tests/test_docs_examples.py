@@ -1,10 +1,12 @@
-"""Every Python example in README.md runs as written, and does what the text
-around it says.
+"""Every Python example of README.md and docs/ runs as written, and does what
+the text around it says.
 
-Each example follows a ``<!-- readme-test: name -->`` marker. The quickstart
-is loaded as the module ``quickstart``, as the README tells readers to save
-it; every other example runs in a fresh namespace, then the check of the same
-name drives its app over HTTP.
+Each example follows a ``<!-- readme-test: name -->`` marker, and a Python
+block without one fails, so none escapes. Names are unique across the files.
+The quickstart (in README.md) is loaded as the module ``quickstart``, as it
+tells readers to save it; every other example runs in a fresh namespace, then
+the check of the same name drives its app over HTTP. ``make docs`` runs this
+module after building the site.
 """
 
 from __future__ import annotations
@@ -14,24 +16,52 @@ import sys
 import textwrap
 import types
 import typing as t
+from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+#: The files whose examples run: the README, then every page, in order.
+SOURCES = [
+    ROOT / "README.md",
+    *sorted(path for path in DOCS.rglob("*.md") if "_build" not in path.parts),
+]
 SECRET = "change-me-to-at-least-32-random-bytes"
 MARKER = re.compile(r"^\s*<!-- readme-test: ([\w-]+) -->\s*$")
 FENCE = re.compile(r"^(\s*)```python\s*$")
+# Python in any other form would not run: a fence of another spelling
+# (```py, ```{code-block} python, ```pycon), or reST's code directives
+# inside an {eval-rst} block.
+OTHER_PYTHON = re.compile(
+    r"^\s*(`{3,}|~{3,})\s*(\{[\w-]+\}\s*)?(python3?|py3?|pycon|ipython3?)\b"
+    r"|^\s*\.\.\s+(code-block|code|sourcecode|doctest|testcode)::"
+)
 
 
-def examples() -> dict[str, str]:
-    """``{name: code}`` for every marked example, in README order.
+@dataclass(frozen=True)
+class Example:
+    code: str
+    #: Where it is, for tracebacks: relative to the repository.
+    path: str
+    #: The 0-based index of its first line in that file.
+    start: int
 
-    :raises AssertionError: for a Python block without a marker.
+    def compile(self) -> types.CodeType:
+        # Padded so that a traceback's line numbers are the file's.
+        return compile("\n" * self.start + self.code, self.path, "exec")
+
+
+def collect(where: str, text: str, found: dict[str, Example]) -> None:
+    """Add the marked examples of the file ``where``, whose content is
+    ``text``, to ``found``, in file order.
+
+    :raises AssertionError: for a Python block without a marker, a marker
+        without one, or a name used twice.
     """
-    lines = README.read_text(encoding="utf-8").splitlines()
-    found: dict[str, str] = {}
+    lines = text.splitlines()
     name = None
     index = 0
     while index < len(lines):
@@ -41,15 +71,32 @@ def examples() -> dict[str, str]:
         if marker:
             name = marker.group(1)
         elif fence:
-            assert name is not None, f"README line {index + 1}: unmarked example"
-            assert name not in found, f"two examples named {name!r}"
+            assert name is not None, f"{where} line {index + 1}: unmarked example"
+            assert name not in found, (
+                f"{where} line {index + 1}: two examples named {name!r}"
+                f" (the other in {found[name].path})"
+            )
             end = lines.index(f"{fence.group(1)}```", index + 1)
-            found[name] = textwrap.dedent("\n".join(lines[index + 1 : end]))
+            code = textwrap.dedent("\n".join(lines[index + 1 : end]))
+            found[name] = Example(code, where, index + 1)
             name = None
             index = end
+        elif OTHER_PYTHON.match(line):
+            raise AssertionError(
+                f"{where} line {index + 1}: Python that would not run;"
+                " write a marked ```python block"
+            )
         elif line.strip() and name is not None:
-            raise AssertionError(f"README line {index + 1}: marker without example")
+            raise AssertionError(f"{where} line {index + 1}: marker without example")
         index += 1
+
+
+def examples() -> dict[str, Example]:
+    """``{name: example}`` for every marked example, README first."""
+    found: dict[str, Example] = {}
+    for path in SOURCES:
+        where = path.relative_to(ROOT).as_posix()
+        collect(where, path.read_text(encoding="utf-8"), found)
     return found
 
 
@@ -58,15 +105,15 @@ EXAMPLES = examples()
 
 def run(name: str) -> dict[str, t.Any]:
     """Run the example ``name``; the quickstart is importable meanwhile."""
-    namespace: dict[str, t.Any] = {"__name__": f"readme_{name.replace('-', '_')}"}
-    exec(compile(EXAMPLES[name], f"README.md:{name}", "exec"), namespace)
+    namespace: dict[str, t.Any] = {"__name__": f"docs_{name.replace('-', '_')}"}
+    exec(EXAMPLES[name].compile(), namespace)
     return namespace
 
 
 @pytest.fixture(autouse=True)
 def quickstart_module(monkeypatch):
     module = types.ModuleType("quickstart")
-    exec(compile(EXAMPLES["quickstart"], "README.md:quickstart", "exec"), vars(module))
+    exec(EXAMPLES["quickstart"].compile(), vars(module))
     monkeypatch.setitem(sys.modules, "quickstart", module)
     return module
 
@@ -289,5 +336,42 @@ def test_every_example_has_a_check_and_every_check_an_example():
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
-def test_readme_example(name):
+def test_example(name):
     CHECKS[name](run(name))
+
+
+def test_the_quickstart_is_the_readmes():
+    # docs/quickstart.md includes it from there, and examples import it.
+    assert EXAMPLES["quickstart"].path == "README.md"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "```py\nprint(1)\n```",
+        "```{code-block} python\nprint(1)\n```",
+        "```pycon\n>>> print(1)\n```",
+        "```{eval-rst}\n.. code-block:: python\n\n   print(1)\n```",
+        "```python\nprint(1)\n```",
+    ],
+)
+def test_python_that_would_not_run_is_refused(text):
+    with pytest.raises(AssertionError, match="would not run|unmarked example"):
+        collect("docs/page.md", text, {})
+
+
+def test_a_name_is_used_once_across_the_files():
+    example = "<!-- readme-test: x -->\n```python\npass\n```\n"
+    found: dict[str, Example] = {}
+    collect("README.md", example, found)
+    with pytest.raises(AssertionError, match="two examples named 'x'"):
+        collect("docs/page.md", example, found)
+
+
+def test_an_indented_example_runs_dedented():
+    text = "- a list item:\n\n  <!-- readme-test: x -->\n  ```python\n  x = 1\n  ```\n"
+    found: dict[str, Example] = {}
+    collect("docs/page.md", text, found)
+    namespace: dict[str, t.Any] = {}
+    exec(found["x"].compile(), namespace)
+    assert namespace["x"] == 1
