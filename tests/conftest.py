@@ -115,3 +115,11 @@ def redis_server() -> t.Iterator[RedisServer]:
     fails in CI when missing, and skips loudly elsewhere."""
     with RedisServer(require_redis_server()) as server:
         yield server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # jwt_blueprint's pytest plugin. An installed app gets it through the
+    # entry point, which pytest loads before pytest-cov starts; this project
+    # turns that off (pyproject.toml) and loads it now, once coverage is on.
+    if not config.pluginmanager.has_plugin("jwt_blueprint"):
+        config.pluginmanager.import_plugin("jwt_blueprint.pytest_plugin")
