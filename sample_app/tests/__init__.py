@@ -1,0 +1,1 @@
+"""The sample app's own tests, written as an app's developers would."""
