@@ -1,5 +1,5 @@
 """Every Python example of README.md and docs/ runs as written, and does what
-the text around it says.
+the text around it says; the reference tables name what the code has.
 
 Each example follows a ``<!-- readme-test: name -->`` marker, and a Python
 block without one fails, so none escapes. Names are unique across the files.
@@ -11,16 +11,23 @@ module after building the site.
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import textwrap
 import types
 import typing as t
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import jwt
 import pytest
+
+from jwt_blueprint import exceptions
+from jwt_blueprint import JWTBlueprint
+from jwt_blueprint import JWTStrategy
+from jwt_blueprint.config import CONFIG_DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -375,3 +382,80 @@ def test_an_indented_example_runs_dedented():
     namespace: dict[str, t.Any] = {}
     exec(found["x"].compile(), namespace)
     assert namespace["x"] == 1
+
+
+# -- the reference tables --------------------------------------------------
+
+
+def table_rows(page: str) -> list[list[str]]:
+    """The cells of every table row of ``docs/<page>``, header rows left out."""
+    rows = []
+    for line in (DOCS / page).read_text(encoding="utf-8").splitlines():
+        if line.startswith("| ---"):
+            rows.pop()  # the header, above the separator
+        elif line.startswith("| "):
+            rows.append([cell.strip() for cell in line.strip().strip("|").split(" | ")])
+    return rows
+
+
+def first_name(cell: str) -> str:
+    """The first backticked name of a table cell: ``JWTError`` of the cell
+    holding ``JWTError(error, ...)``."""
+    match = re.match(r"`([\w.]+)", cell)
+    assert match, cell
+    return match.group(1)
+
+
+def config_table() -> dict[str, str]:
+    """``{key: default cell}`` of docs/configuration.md."""
+    return {
+        first_name(row[0]): row[1]
+        for row in table_rows("configuration.md")
+        if row[0].startswith("`JWT_")
+    }
+
+
+def endpoint_defaults() -> dict[str, t.Any]:
+    defaults: dict[str, t.Any] = {}
+    for endpoint in JWTBlueprint.endpoints:
+        defaults[endpoint.rule_key] = endpoint.rule
+        defaults[endpoint.name_key] = endpoint.name
+    return defaults
+
+
+def test_the_configuration_table_has_every_key():
+    keys = {*CONFIG_DEFAULTS, *endpoint_defaults(), "JWT_SECRET_KEY"}
+    documented = set(config_table())
+    assert not keys - documented, "not in docs/configuration.md"
+    assert not documented - keys, "in docs/configuration.md, not in the code"
+
+
+@pytest.mark.parametrize(
+    ("key", "default"), [*CONFIG_DEFAULTS.items(), *endpoint_defaults().items()]
+)
+def test_the_configuration_table_has_every_default(key, default):
+    cell = config_table()[key]
+    assert re.fullmatch(r"`[^`]+`", cell), f"{key}: one literal, not {cell!r}"
+    tree = ast.parse(cell.strip("`"), mode="eval")
+    if isinstance(tree.body, ast.Call):  # timedelta(seconds=10)
+        assert ast.unparse(tree.body.func) == "timedelta"
+        kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in tree.body.keywords}
+        assert not tree.body.args
+        value: t.Any = timedelta(**kwargs)
+    else:
+        value = ast.literal_eval(tree)
+    assert value == default
+
+
+def test_the_handlers_table_has_every_decorator():
+    decorators = {name for name in dir(JWTStrategy) if name.endswith("_handler")}
+    assert {first_name(row[0]) for row in table_rows("handlers.md")} == decorators
+
+
+def test_the_errors_table_has_every_error():
+    errors = {
+        name
+        for name, value in vars(exceptions).items()
+        if isinstance(value, type) and issubclass(value, exceptions.JWTError)
+    }
+    assert {first_name(row[0]) for row in table_rows("errors.md")} == errors
