@@ -4,8 +4,10 @@ of every shape; and, through pytester, a user's project that installs it."""
 from __future__ import annotations
 
 import functools
+import re
 import time
 import typing as t
+from pathlib import Path
 
 import jwt
 import pytest
@@ -511,3 +513,52 @@ def test_the_plugin_module_defines_fixtures_only():
         name for name in vars(jwt_blueprint.pytest_plugin) if name.startswith("pytest_")
     ]
     assert hooks == []
+
+
+# -- the documented example ------------------------------------------------------
+
+TESTING_PAGE = Path(__file__).resolve().parents[1] / "docs" / "testing.md"
+
+
+def console_files(text: str) -> tuple[dict[str, str], list[str]]:
+    """The files ``$ cat``'d in the console blocks of ``text``, by name, and
+    the output of each other command."""
+    files: dict[str, str] = {}
+    outputs: list[str] = []
+    for block in re.findall(r"^```console\n(.*?)^```$", text, re.M | re.S):
+        for command in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            line, _, output = command.partition("\n")
+            if line.startswith("cat "):
+                files[line[4:]] = output
+            else:
+                outputs.append(output)
+    return files, outputs
+
+
+def test_the_documented_example(pytester: pytest.Pytester):
+    example = TESTING_PAGE.read_text(encoding="utf-8").split("\n## ")[1]
+    assert example.startswith("An example\n")
+    files, (output,) = console_files(example)
+    assert sorted(files) == ["conftest.py", "myapp.py", "test_myapp.py"]
+    for name, content in files.items():
+        pytester.makefile(Path(name).suffix, **{Path(name).stem: content})
+    passed = re.search(r"^(\d+) passed", output, re.M)
+    assert passed is not None
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=int(passed.group(1)))
+
+
+def test_the_documented_override_of_jwt_app(pytester: pytest.Pytester):
+    files, _ = console_files(TESTING_PAGE.read_text(encoding="utf-8"))
+    # The page's last conftest.py: the one that overrides jwt_app.
+    pytester.makepyfile(myapp=files["myapp.py"], conftest=files["conftest.py"])
+    pytester.makepyfile(
+        """
+        from myapp import USERS
+
+        def test_me(api, jwt_headers):
+            response = api.test_client().get("/me", headers=jwt_headers(USERS[2]))
+            assert response.json == {"user": "bob"}
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
