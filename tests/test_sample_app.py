@@ -147,10 +147,11 @@ def test_token_identity_out_of_sqlite_range(client: FlaskClient, identity: int):
     }
 
 
-def test_token_signed_with_another_secret(client: FlaskClient):
-    token = make_token(claims(), key="another-secret-0123456789abcdef0123456789")
+def test_token_signed_with_another_secret(client: FlaskClient, jwt_bad_token):
+    token = jwt_bad_token("wrong_key", sample_app.users.User(1, "user1"))
     response = client.get("/protected", headers=auth_header(token))
     assert response.status_code == 401
+    assert response.json["description"] == "Signature verification failed"
 
 
 # -- the login page: tokens in cookies, CSRF, roles ------------------------
@@ -305,11 +306,10 @@ def test_admin_refuses_user2(app: Flask, by: str):
     assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
 
 
-def test_roles_come_from_the_token(client: FlaskClient):
+def test_roles_come_from_the_token(client: FlaskClient, jwt_headers):
     # user1 is an administrator, but a token without the roles claim (issued
     # before roles, or by another issuer) is not.
-    token = make_token(claims(identity=1, jti="sample-token-id-0123"), key=SECRET)
-    headers = auth_header(token)
+    headers = jwt_headers(sample_app.users.User(1, "user1"), roles=None)
     assert client.get("/api/me", headers=headers).json == {"user": "user1", "roles": []}
     assert client.get("/api/admin", headers=headers).status_code == 403
 
