@@ -117,8 +117,10 @@ def run(name: str) -> dict[str, t.Any]:
     return namespace
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def quickstart_module(monkeypatch):
+    """The quickstart, importable as ``quickstart``, as it tells readers to
+    save it."""
     module = types.ModuleType("quickstart")
     exec(EXAMPLES["quickstart"].compile(), vars(module))
     monkeypatch.setitem(sys.modules, "quickstart", module)
@@ -343,7 +345,7 @@ def test_every_example_has_a_check_and_every_check_an_example():
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
-def test_example(name):
+def test_example(name, quickstart_module):
     CHECKS[name](run(name))
 
 
