@@ -23,26 +23,33 @@ import typing as t
 from importlib import metadata
 
 from flask import current_app
+from limits.storage import MemoryStorage
 from marshmallow import Schema
 
 from .config import Settings
 from .schemas import CredentialsSchema
 from .schemas import ErrorSchema
+from .schemas import JWKSchema
 from .state import get_state
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
 
 #: The names of the security schemes :func:`register_openapi` adds, by the
 #: place the token travels in.
 SECURITY_SCHEMES = {
-    "headers": "jwt",
-    "cookies": "jwtCookie",
-    "query_string": "jwtQuery",
+    "headers": "JWT",
+    "cookies": "JWTCookie",
+    "query_string": "JWTQuery",
 }
+#: The scheme of the CSRF header that goes with the cookie on the
+#: state-changing requests, and of the refresh cookie.
+CSRF_SCHEME = "JWTCSRF"
+REFRESH_COOKIE_SCHEME = "JWTRefreshCookie"
 
-#: The prefix of every component name we add, so that none collides with
-#: the app's own.
+#: The prefix of every schema name we add, so that they stand apart from the
+#: app's own (a name taken already gets a number).
 COMPONENT_PREFIX = "JWT"
 
 
@@ -61,18 +68,18 @@ def _security(settings: Settings) -> list[dict[str, list[str]]]:
 
 
 def security_schemes(settings: Settings) -> dict[str, dict[str, t.Any]]:
-    """The security schemes of the current app's token locations."""
+    """The security schemes of the token locations of ``settings``."""
     schemes: dict[str, dict[str, t.Any]] = {}
     for location in settings.token_locations:
         if location == "headers":
             if settings.header_prefix_lower == "bearer":
-                schemes["jwt"] = {
+                schemes["JWT"] = {
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
                 }
             else:
-                schemes["jwt"] = {
+                schemes["JWT"] = {
                     "type": "apiKey",
                     "in": "header",
                     "name": "Authorization",
@@ -81,18 +88,38 @@ def security_schemes(settings: Settings) -> dict[str, dict[str, t.Any]]:
                     ),
                 }
         elif location == "cookies" and settings.cookies is not None:
-            schemes["jwtCookie"] = {
+            cookies = settings.cookies
+            schemes["JWTCookie"] = {
                 "type": "apiKey",
                 "in": "cookie",
-                "name": settings.cookies.access_name,
+                "name": cookies.access_name,
                 "description": (
-                    "The access token cookie a login sets; state-changing"
-                    f" requests send the CSRF value back in"
-                    f" `{settings.cookies.csrf_header}`."
+                    "The access token cookie a login sets; requests of"
+                    f" {', '.join(sorted(cookies.csrf_methods))} send the CSRF"
+                    f" value back in `{cookies.csrf_header}` (the"
+                    f" `{cookies.access_csrf_name}` cookie's)."
                 ),
             }
+            schemes[REFRESH_COOKIE_SCHEME] = {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": cookies.refresh_name,
+                "description": "The refresh token cookie a login sets.",
+            }
+            if cookies.csrf_protect:
+                schemes[CSRF_SCHEME] = {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": cookies.csrf_header,
+                    "description": (
+                        "The CSRF value of the cookie's token: the"
+                        f" `{cookies.access_csrf_name}` cookie's for the access"
+                        f" token, the `{cookies.refresh_csrf_name}` cookie's for"
+                        " the refresh token."
+                    ),
+                }
         elif location == "query_string":
-            schemes["jwtQuery"] = {
+            schemes["JWTQuery"] = {
                 "type": "apiKey",
                 "in": "query",
                 "name": settings.query_string_name,
@@ -109,7 +136,11 @@ def register_openapi(
     """Add the current app's endpoints, their schemas and its security
     schemes to ``spec`` (flask-smorest's ``Api.spec`` too), and return it.
 
-    Call it in an app context, after the blueprint is registered.
+    Call it in an app context, after the blueprint is registered. Calling it
+    again, for the same app or another one of the same config, adds nothing
+    twice. An app's own operations refer to the error schema as
+    ``ErrorSchema`` (``"schema": ErrorSchema``), which the plugin resolves to
+    the name it was given.
 
     :param links_to: the ``operationId`` of operations that take the access
         token: the login and refresh responses get an OpenAPI link to each,
@@ -118,21 +149,31 @@ def register_openapi(
     :param login_example: an example login body, shown by Swagger UI and
         tried by tools that generate requests: a demo user's, never a real
         one's.
-    :raises ValueError: if ``spec`` has no ``MarshmallowPlugin``.
+    :raises ValueError: if ``spec`` has no ``MarshmallowPlugin``, or
+        already has one of our security schemes, different.
     """
     from apispec.ext.marshmallow import MarshmallowPlugin
 
-    if not any(isinstance(plugin, MarshmallowPlugin) for plugin in spec.plugins):
+    plugin = next((p for p in spec.plugins if isinstance(p, MarshmallowPlugin)), None)
+    if plugin is None:
         raise ValueError(
             "register_openapi needs an APISpec with"
             " apispec.ext.marshmallow.MarshmallowPlugin in its plugins"
         )
     state = get_state()
     settings = state.settings()
+    taken = spec.components.security_schemes
     for name, scheme in security_schemes(settings).items():
-        spec.components.security_scheme(name, scheme)
-    names = _register_schemas(spec, state.views, settings)
-    links = _links(settings, links_to)
+        if name not in taken:
+            spec.components.security_scheme(name, scheme)
+        elif taken[name] != scheme:
+            raise ValueError(
+                f"the spec has a security scheme {name!r} already, another"
+                " than this app's"
+            )
+    names = _register_schemas(spec, plugin, state.views, settings)
+    links = _links(settings, links_to, served=state.paths)
+    described = spec.to_dict().get("paths", {})
     for key, path in state.paths.items():
         operations = _OPERATIONS[key](settings, names)
         if key in ("auth", "refresh") and links:
@@ -140,29 +181,49 @@ def register_openapi(
         if key == "auth" and login_example is not None:
             body = operations["post"]["requestBody"]["content"]["application/json"]
             body["example"] = dict(login_example)
-        # The rule and the view too, for the framework plugins that
-        # describe a path from them (flask-smorest's, apispec-webframeworks').
+        # The rule too, for flask-smorest's plugin, which makes the path
+        # from it. Not the view: apispec-webframeworks' would replace the
+        # operations with the YAML of its docstring.
         name = state.endpoint_names[key]
+        if path in described:  # by an earlier call
+            continue
         spec.path(
             path=path,
             operations=operations,
             rule=next(current_app.url_map.iter_rules(name)),
-            view=current_app.view_functions[name],
         )
     return spec
 
 
-def _links(settings: Settings, operation_ids: t.Sequence[str]) -> dict[str, t.Any]:
+def _links(
+    settings: Settings, operation_ids: t.Sequence[str], served: t.Mapping[str, str]
+) -> dict[str, t.Any]:
+    """The links of a response with tokens: to ``operation_ids`` with the
+    access token, and to the refresh and logout endpoints with the refresh
+    token."""
     if "headers" not in settings.token_locations:
         return {}
-    value = f"{settings.header_prefix} {{$response.body#/access_token}}"
-    return {
+    authorization = f"{settings.header_prefix} {{$response.body#/access_token}}"
+    links: dict[str, t.Any] = {
         operation_id: {
             "operationId": operation_id,
-            "parameters": {"header.Authorization": value},
+            "parameters": {"header.Authorization": authorization},
         }
         for operation_id in operation_ids
     }
+    refresh_token = {"refresh_token": "$response.body#/refresh_token"}
+    if "refresh" in served:
+        links["jwtRefresh"] = {
+            "operationId": "jwtRefresh",
+            "requestBody": refresh_token,
+        }
+    if "revoke" in served:
+        links["jwtLogout"] = {
+            "operationId": "jwtLogout",
+            "parameters": {"header.Authorization": authorization},
+            "requestBody": refresh_token,
+        }
+    return links
 
 
 def openapi_document() -> dict[str, t.Any]:
@@ -170,9 +231,13 @@ def openapi_document() -> dict[str, t.Any]:
     from apispec import APISpec
     from apispec.ext.marshmallow import MarshmallowPlugin
 
+    try:
+        version = metadata.version("jwt_blueprint")
+    except metadata.PackageNotFoundError:  # vendored, not installed
+        version = "0"
     spec = APISpec(
         title=f"{current_app.name} authentication",
-        version=metadata.version("jwt_blueprint"),
+        version=version,
         openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
     )
@@ -180,10 +245,13 @@ def openapi_document() -> dict[str, t.Any]:
 
 
 def _register_schemas(
-    spec: APISpec, views: t.Mapping[str, t.Any], settings: Settings
+    spec: APISpec,
+    plugin: MarshmallowPlugin,
+    views: t.Mapping[str, t.Any],
+    settings: Settings,
 ) -> dict[str, str]:
-    """Register each schema a served view uses, once; its component name
-    by role (``"credentials"``, ``"token"``, ...)."""
+    """Register each schema a served view uses, unless the spec has it
+    already; its component name by role (``"credentials"``, ...)."""
     candidates: dict[str, Schema] = {"error": ErrorSchema()}
     auth = views.get("auth")
     if auth is not None:
@@ -206,13 +274,22 @@ def _register_schemas(
         candidates["revoke"] = revoke.revoke_schema()
     jwks = views.get("jwks")
     if jwks is not None:
+        # Its nested key schema first, under our prefix too.
+        candidates["jwk"] = JWKSchema()
         candidates["jwks"] = jwks.jwks_schema()
+    from apispec.ext.marshmallow.common import make_schema_key
+
     names: dict[str, str] = {}
+    refs = plugin.converter.refs if plugin.converter is not None else {}
     for role, schema in candidates.items():
-        name = COMPONENT_PREFIX + type(schema).__name__.removesuffix("Schema")
-        if name in spec.components.schemas:
-            names[role] = name  # the same class, registered already
+        registered = refs.get(make_schema_key(schema))
+        if registered is not None:  # this class, by the app or an earlier call
+            names[role] = registered
             continue
+        base = COMPONENT_PREFIX + type(schema).__name__.removesuffix("Schema")
+        name, number = base, 2
+        while name in spec.components.schemas:
+            name, number = f"{base}{number}", number + 1
         spec.components.schema(name, schema=schema)
         names[role] = name
     return names
@@ -241,8 +318,9 @@ _RETRY_AFTER = "Seconds to wait before trying again"
 
 
 def _common_errors(
-    settings: Settings, names: dict[str, str], *, throttled: bool, body: bool
+    settings: Settings, names: dict[str, str], *, endpoint: str, body: bool
 ) -> dict[str, t.Any]:
+    """The error responses ``endpoint`` can give with ``settings``."""
     responses: dict[str, t.Any] = {}
     if body:
         responses["400"] = _error(
@@ -257,20 +335,38 @@ def _common_errors(
     )
     if body:
         responses["413"] = _error("The body is too large", names)
-    if throttled and settings.throttle is not None:
+    throttle = settings.throttle if endpoint in ("auth", "refresh") else None
+    counted = throttle is not None and (
+        throttle.per_address or (endpoint == "auth" and throttle.per_username)
+    )
+    if counted:
         responses["429"] = _error(
             "Too many failed logins for the username, or too many requests from"
-            " the address",
+            " the address"
+            if endpoint == "auth"
+            else "Too many requests from the address",
             names,
             **{"Retry-After": _RETRY_AFTER},
         )
-    if settings.store is not None or (throttled and settings.throttle is not None):
+    # What is kept in memory always answers.
+    remote_counts = counted and not isinstance(
+        throttle.storage.storage if throttle is not None else None, MemoryStorage
+    )
+    if settings.store is not None or remote_counts:
         responses["503"] = _error(
             "The token store or the rate limit storage did not answer",
             names,
             **{"Retry-After": _RETRY_AFTER},
         )
     return responses
+
+
+_SET_COOKIE = {
+    "Set-Cookie": {
+        "description": "The token cookies and their CSRF cookies",
+        "schema": {"type": "string"},
+    }
+}
 
 
 def _token_response(
@@ -281,12 +377,7 @@ def _token_response(
         **_json(names[schema_role]),
     }
     if settings.cookies is not None:
-        response["headers"] = {
-            "Set-Cookie": {
-                "description": "The token cookies and their CSRF cookies",
-                "schema": {"type": "string"},
-            }
-        }
+        response["headers"] = dict(_SET_COOKIE)
     return response
 
 
@@ -299,7 +390,7 @@ def _auth_operations(settings: Settings, names: dict[str, str]) -> dict[str, t.A
             "requestBody": {"required": True, **_json(names["credentials"])},
             "responses": {
                 "200": _token_response(settings, names, "token"),
-                **_common_errors(settings, names, throttled=True, body=True),
+                **_common_errors(settings, names, endpoint="auth", body=True),
             },
         }
     }
@@ -312,23 +403,41 @@ def _refresh_operations(settings: Settings, names: dict[str, str]) -> dict[str, 
     if settings.cookies is not None:
         responses["204"] = {
             "description": "Refreshed by the refresh cookie: new cookies, no body",
+            "headers": dict(_SET_COOKIE),
         }
-    responses.update(_common_errors(settings, names, throttled=True, body=True))
+    responses.update(_common_errors(settings, names, endpoint="refresh", body=True))
     body: dict[str, t.Any] = _json(names["refresh"])
     body["required"] = settings.cookies is None
-    return {
-        "post": {
-            "operationId": "jwtRefresh",
-            "summary": "Spend a refresh token for new tokens",
-            "tags": ["authentication"],
-            "requestBody": body,
-            "responses": responses,
-        }
+    operation: dict[str, t.Any] = {
+        "operationId": "jwtRefresh",
+        "summary": "Spend a refresh token for new tokens",
+        "tags": ["authentication"],
+        "requestBody": body,
+        "responses": responses,
     }
+    if settings.cookies is not None:
+        # The token in the body needs nothing else; the refresh cookie
+        # needs its CSRF value.
+        operation["security"] = [
+            {},
+            _cookie_requirement(settings, REFRESH_COOKIE_SCHEME),
+        ]
+    return {"post": operation}
+
+
+def _cookie_requirement(settings: Settings, scheme: str) -> dict[str, list[str]]:
+    """The cookie ``scheme``, and the CSRF header with it where it is on."""
+    if settings.cookies is not None and settings.cookies.csrf_protect:
+        return {scheme: [], CSRF_SCHEME: []}
+    return {scheme: []}
 
 
 def _revoke_operations(settings: Settings, names: dict[str, str]) -> dict[str, t.Any]:
-    security = _security(settings)
+    security: list[dict[str, list[str]]] = [
+        _cookie_requirement(settings, name) if name == "JWTCookie" else {name: []}
+        for requirement in _security(settings)
+        for name in requirement
+    ]
     return {
         "post": {
             "operationId": "jwtLogout",
@@ -337,11 +446,23 @@ def _revoke_operations(settings: Settings, names: dict[str, str]) -> dict[str, t
             "security": security,
             "requestBody": {"required": False, **_json(names["revoke"])},
             "responses": {
-                "204": {"description": "Logged out"},
-                **_common_errors(settings, names, throttled=False, body=True),
+                "204": {
+                    "description": "Logged out",
+                    **({"headers": dict(_SET_COOKIE)} if settings.cookies else {}),
+                },
+                **_common_errors(settings, names, endpoint="revoke", body=True),
             },
         }
     }
+
+
+_CACHE_HEADERS = {
+    "ETag": {"description": "The set's version", "schema": {"type": "string"}},
+    "Cache-Control": {
+        "description": "`public, max-age=JWT_JWKS_MAX_AGE`",
+        "schema": {"type": "string"},
+    },
+}
 
 
 def _jwks_operations(settings: Settings, names: dict[str, str]) -> dict[str, t.Any]:
@@ -350,12 +471,25 @@ def _jwks_operations(settings: Settings, names: dict[str, str]) -> dict[str, t.A
             "operationId": "jwtKeys",
             "summary": "The public keys that verify this app's tokens",
             "tags": ["authentication"],
+            "parameters": [
+                {
+                    "name": "If-None-Match",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "The ETag of the set the client has",
+                }
+            ],
             "responses": {
                 "200": {
                     "description": "The JSON Web Key Set (RFC 7517)",
+                    "headers": _CACHE_HEADERS,
                     **_json(names["jwks"]),
                 },
-                "304": {"description": "Not modified since the ETag given"},
+                "304": {
+                    "description": "Not modified since the ETag given",
+                    "headers": _CACHE_HEADERS,
+                },
             },
         }
     }

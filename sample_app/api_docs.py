@@ -13,6 +13,7 @@ import typing as t
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import abort
 from flask import Blueprint
 from flask import current_app
 from flask import render_template
@@ -24,6 +25,7 @@ from swagger_ui.utils import SWAGGER_UI_PY_ROOT
 
 from jwt_blueprint.openapi import register_openapi
 from jwt_blueprint.openapi import security_requirement
+from jwt_blueprint.schemas import ErrorSchema
 
 from .users import DEMO_USERS
 
@@ -60,19 +62,28 @@ def build_spec() -> APISpec:
         login_example=dict(zip(("username", "password"), DEMO_USERS[0], strict=True)),
     )
     security = security_requirement()
-    refused = {"$ref": "#/components/responses/Unauthorized"}
+    # ErrorSchema resolves to the name register_openapi gave it.
+    error = {"application/json": {"schema": ErrorSchema}}
     spec.components.response(
         "Unauthorized",
         {
             "description": "No token, or a token refused",
-            "content": {
-                "application/json": {
-                    "schema": {"$ref": "#/components/schemas/JWTError"}
-                }
-            },
+            "content": error,
             "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
         },
     )
+    spec.components.response(
+        "Unavailable",
+        {
+            "description": "The token store did not answer",
+            "content": error,
+            "headers": {"Retry-After": {"schema": {"type": "string"}}},
+        },
+    )
+    refused = {
+        "401": {"$ref": "#/components/responses/Unauthorized"},
+        "503": {"$ref": "#/components/responses/Unavailable"},
+    }
     spec.components.schema("Me", schema=MeSchema)
     spec.components.schema("Admin", schema=AdminSchema)
     spec.path(
@@ -87,7 +98,7 @@ def build_spec() -> APISpec:
                         "description": "The identity",
                         "content": {"text/html": {"schema": {"type": "string"}}},
                     },
-                    "401": refused,
+                    **refused,
                 },
             }
         },
@@ -104,7 +115,7 @@ def build_spec() -> APISpec:
                         "description": "The user",
                         "content": {"application/json": {"schema": "Me"}},
                     },
-                    "401": refused,
+                    **refused,
                 },
             }
         },
@@ -121,14 +132,10 @@ def build_spec() -> APISpec:
                         "description": "The welcome",
                         "content": {"application/json": {"schema": "Admin"}},
                     },
-                    "401": refused,
+                    **refused,
                     "403": {
                         "description": "The token lacks the admin role",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/JWTError"}
-                            }
-                        },
+                        "content": error,
                     },
                 },
             }
@@ -152,7 +159,14 @@ def swagger_ui() -> Response:
     return response
 
 
-@bp.get("/docs/static/<path:filename>")
+#: The files of the swagger-ui-py package the page loads; not the rest of
+#: it (Swagger Editor, its own demo page).
+SWAGGER_UI_FILES = frozenset({"swagger-ui.css", "swagger-ui-bundle.js"})
+
+
+@bp.get("/docs/static/<filename>")
 def swagger_ui_static(filename: str) -> Response:
     """Swagger UI's own files, from the swagger-ui-py package."""
+    if filename not in SWAGGER_UI_FILES:
+        abort(404)
     return send_from_directory(SWAGGER_UI_PY_ROOT / "static", filename)
