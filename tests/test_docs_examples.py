@@ -333,6 +333,29 @@ def check_flask_limiter(ns: dict[str, t.Any]) -> None:
     assert client.post("/auth", json={}).json["error"] == "Too Many Requests"
 
 
+def check_openapi_spec(ns: dict[str, t.Any]) -> None:
+    from openapi_spec_validator import validate
+
+    document = ns["app"].test_client().get("/openapi.json").json
+    validate(document)
+    assert sorted(document["paths"]) == ["/auth", "/protected"]
+    login = document["paths"]["/auth"]["post"]["responses"]["200"]
+    assert login["links"]["protected"]["operationId"] == "protected"
+    protected = document["paths"]["/protected"]["get"]
+    assert protected["security"] == [{"JWT": []}]
+    error = protected["responses"]["401"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/JWTError"}
+
+
+def check_openapi_standalone(ns: dict[str, t.Any]) -> None:
+    from openapi_spec_validator import validate
+
+    response = ns["app"].test_client().get("/auth/openapi.json")
+    assert response.status_code == 200
+    validate(response.json)
+    assert sorted(response.json["paths"]) == ["/auth", "/auth/openapi.json"]
+
+
 CHECKS: dict[str, t.Callable[[dict[str, t.Any]], None]] = {
     name.removeprefix("check_").replace("_", "-"): check
     for name, check in list(globals().items())
