@@ -11,6 +11,7 @@ administrator and may open ``/admin``; user2 is refused with a 403.
 
 Run it with ``make run``, or by hand, then open http://127.0.0.1:5000/::
 
+    pip install -e '.[sample]'
     flask --app sample_app init-db
     flask --app sample_app run
 """
