@@ -20,7 +20,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from jwt.algorithms import get_default_algorithms
-from limits.errors import ConfigurationError as LimitsConfigurationError
 from limits.storage import Storage
 from limits.storage import storage_from_string
 
@@ -380,7 +379,7 @@ def _throttle(
         return None
     try:
         storage = open_storage(url)
-    except (ValueError, ImportError, LimitsConfigurationError) as exc:
+    except Exception as exc:  # a bad URL, a missing client, a cluster down
         raise ConfigError(key, f"{_shown(url)}: {exc}") from None
     return Throttle(storage, per_username, per_address)
 
@@ -421,7 +420,7 @@ def open_rate_limit_storage_at(url: str) -> RateLimitStorage:
         not installed.
     """
     options: dict[str, t.Any] = {}
-    if url.startswith(("redis", "rediss")):
+    if url.startswith(("redis", "valkey")):
         from .stores.redis import DEFAULT_TIMEOUT
 
         options = {

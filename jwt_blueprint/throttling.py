@@ -5,11 +5,12 @@ window: the same notation (``"5/minute"``, ``"5/minute;100/day"``) and the
 same storage URLs (``memory://``, ``redis://...``).
 
 A request to a throttled endpoint is counted for its address before it is
-served, in one atomic step of the storage. A login is checked against its
-username's failures before it is tried, and counted once it has failed, so
-that a successful login never counts, and nothing ever clears a count: a
-count that successes could clear would tell an attacker when a user logged
-in, and let two names that share a count clear each other's.
+served. A login is checked against its username's failures before it is
+tried, and counted once it has failed, so that a successful login never
+counts, and nothing ever clears a count: a count that successes could clear
+would tell an attacker when a user logged in, and let two names that share
+a count clear each other's. Only one attempt per username runs at a time,
+so that its failure is counted before the next one is checked.
 
 .. _limits: https://limits.readthedocs.io/
 """
@@ -27,6 +28,8 @@ import unicodedata
 
 from limits import parse_many
 from limits import RateLimitItem
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
 from limits.storage import MovingWindowSupport
 from limits.storage import Storage
 from limits.strategies import MovingWindowRateLimiter
@@ -50,6 +53,16 @@ MAX_AMOUNT = 100_000
 #: The longest window of a limit, in seconds.
 MAX_WINDOW = 366 * 24 * 60 * 60
 
+#: How often, in calls, the memory storage forgets the windows that passed.
+PRUNE_EVERY = 1024
+
+#: One login attempt per username at a time: taken with a hit, given back
+#: with a clear; it lapses by itself after this window, should a worker die
+#: holding it.
+ATTEMPT_LOCK = RateLimitItemPerSecond(1, 10)
+#: What a login refused for another attempt of its username is told to wait.
+ATTEMPT_RETRY_AFTER = 1
+
 
 class RateLimitStorage:
     """A `limits` storage, and whether it is failing: an outage is logged
@@ -71,6 +84,20 @@ class RateLimitStorage:
         self.limiter = MovingWindowRateLimiter(storage)
         self._failing = False
         self._lock = threading.Lock()
+        self._memory = storage if isinstance(storage, MemoryStorage) else None
+        self._calls = 0
+
+    @staticmethod
+    def _prune(memory: MemoryStorage) -> None:
+        # limits' memory storage empties the windows that passed but keeps
+        # their keys, one per username and address ever counted: forget
+        # them, under the key's lock, as the storage itself does.
+        now = time.time()
+        for key in list(memory.events):
+            with memory.locks[key]:
+                events = memory.events.get(key)
+                if not events or events[0].expiry <= now:  # newest first
+                    memory.events.pop(key, None)
 
     def failed(self, error: Exception) -> ThrottleUnavailableError:
         """Note an outage (logging its start) and return the 503 to raise."""
@@ -86,6 +113,10 @@ class RateLimitStorage:
 
     def answered(self) -> None:
         """Note that the storage answered, logging the end of an outage."""
+        if self._memory is not None:
+            self._calls += 1
+            if self._calls % PRUNE_EVERY == 0:
+                self._prune(self._memory)
         if self._failing:
             with self._lock:
                 ended, self._failing = self._failing, False
@@ -135,33 +166,56 @@ class Throttle:
         if refused:
             raise self._too_many(refused, identifiers, "Too many requests")
 
-    def check_login(self, username: str) -> None:
-        """Refuse a login for ``username`` if it failed too often.
+    def begin_login(self, username: str) -> None:
+        """Start a login attempt for ``username``: refuse it if the username
+        failed too often, or if another attempt for it is running.
 
-        The attempt is not counted here but by :meth:`count_failure`, once
-        it has failed: a login that succeeds never counts.
+        One attempt per username at a time: its failure is counted before
+        the next is checked, so that concurrent guesses cannot all pass a
+        check made before any of them failed. :meth:`end_login` must
+        follow.
 
-        :raises TooManyRequestsError: when ``username`` failed too often.
+        :raises TooManyRequestsError: when ``username`` failed too often,
+            or an attempt for it is running.
         :raises ThrottleUnavailableError: when the storage fails.
         """
-        if self.per_username:
-            identifiers = (KEY_NAMESPACE, "login", username_key(username))
+        identifiers = (KEY_NAMESPACE, "login", username_key(username))
+        lock = (KEY_NAMESPACE, "login-running", identifiers[2])
+        limiter = self.storage.limiter
+        if not self._guarded(lambda: limiter.hit(ATTEMPT_LOCK, *lock)):
+            raise TooManyRequestsError(
+                "A login for this username is in progress", ATTEMPT_RETRY_AFTER
+            )
+        try:
             self._refuse_if_over(
                 self.per_username, identifiers, "Too many failed logins"
             )
+        except BaseException:
+            self._release(lock)
+            raise
 
-    def count_failure(self, username: str) -> None:
-        """Count a failed login for ``username``.
+    def end_login(self, username: str, *, failed: bool) -> None:
+        """End the attempt :meth:`begin_login` started, counting it if it
+        ``failed``. A login that succeeds never counts.
 
         :raises ThrottleUnavailableError: when the storage fails.
         """
-        if not self.per_username:
-            return
         identifiers = (KEY_NAMESPACE, "login", username_key(username))
+        lock = (KEY_NAMESPACE, "login-running", identifiers[2])
         limiter = self.storage.limiter
-        self._guarded(
-            lambda: [limiter.hit(item, *identifiers) for item in self.per_username]
-        )
+        try:
+            if failed:
+                self._guarded(
+                    lambda: [
+                        limiter.hit(item, *identifiers) for item in self.per_username
+                    ]
+                )
+        finally:
+            self._release(lock)
+
+    def _release(self, lock: tuple[str, ...]) -> None:
+        limiter = self.storage.limiter
+        self._guarded(lambda: limiter.clear(ATTEMPT_LOCK, *lock))
 
     def _refuse_if_over(
         self, items: tuple[RateLimitItem, ...], identifiers: tuple[str, ...], what: str
@@ -201,13 +255,24 @@ def username_key(username: str) -> str:
     """What failed logins of ``username`` are counted under.
 
     Names that an app may well treat as one share a count: the same
-    letters in another case or Unicode form (NFKC), with spaces or invisible
-    characters added. Folding more than the app does only makes more names
-    share a count, never gives a name more guesses. Hashed, so that the
-    storage holds neither usernames in clear nor keys of unbounded length.
+    letters in another case or Unicode form, with or without accents (as
+    accent-insensitive database collations compare them), with spaces or
+    invisible characters added. Folding more than the app does only makes
+    more names share a count, never gives a name more guesses. Hashed, so
+    that the storage holds neither usernames in clear nor keys of unbounded
+    length.
     """
-    folded = unicodedata.normalize("NFKC", username).casefold()
-    folded = "".join(c for c in folded if unicodedata.category(c)[0] not in "ZC")
+    # Decomposed, so that accents are marks of their own; decomposed again
+    # after case folding, which may compose.
+    folded = unicodedata.normalize(
+        "NFKD", unicodedata.normalize("NFKD", username).casefold()
+    )
+    folded = "".join(
+        c
+        for c in folded
+        if unicodedata.category(c) not in ("Mn", "Me")
+        and unicodedata.category(c)[0] not in "ZC"
+    ).casefold()
     # A JSON body may carry lone surrogates, which UTF-8 cannot encode.
     return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 

@@ -264,14 +264,13 @@ class AuthView(TokenView):
         if not isinstance(key, str):
             # An optional field left out: those attempts share one count.
             key = "" if key is None else str(key)
-        throttle.check_login(key)
+        throttle.begin_login(key)
+        failed = True
         try:
             identity = self.authenticate(credentials)
-        except Exception:
-            throttle.count_failure(key)
-            raise
-        if not identity:
-            throttle.count_failure(key)
+            failed = not identity
+        finally:
+            throttle.end_login(key, failed=failed)
         return identity
 
     def throttle_key(self, credentials: dict[str, t.Any]) -> str:

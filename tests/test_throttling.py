@@ -164,6 +164,8 @@ def test_names_that_share_a_count_cannot_clear_each_other(clock):
         "us er1",
         "user\u200b1",
         "user1\u00a0",
+        "\u00fcser1",
+        "U\u0308SER1",
     ],
 )
 def test_case_and_unicode_variants_share_a_count(clock, variant):
@@ -203,11 +205,11 @@ def test_any_username_from_any_address_is_counted_never_crashed_on(
     assert statuses in ([401] * 5 + [429] * 3, [400] * 7 + [429])
 
 
-def test_concurrent_guesses_are_all_counted(clock):
-    # Each guess takes a while, as a password hash does: all of them are in
-    # flight before the first is counted. Those already running when the
-    # limit is reached are answered (at most one per thread serving logins),
-    # and every failure is counted, so the next guess is refused.
+def test_concurrent_guesses_get_one_answer_at_a_time(clock):
+    # Each guess takes a while, as a password hash does. Were they all
+    # checked before any of them failed, a burst would get as many answers
+    # as requests in flight; one attempt per username runs at a time, so
+    # each burst gets one, until five have failed.
     def slow_authenticate(username: str, password: str) -> t.Any:
         time.sleep(0.05)
         return authenticate(username, password)
@@ -215,21 +217,70 @@ def test_concurrent_guesses_are_all_counted(clock):
     app = Flask(__name__)
     app.config.update(SECRET_KEY=SECRET, JWT_AUTH_RATE_LIMIT_PER_ADDRESS=None)
     JWT(app, slow_authenticate, identity)
-    barrier = threading.Barrier(12)
-    statuses: list[int] = []
 
-    def guess() -> None:
-        client = app.test_client()
-        barrier.wait()
-        statuses.append(post_auth(client, WRONG).status_code)
+    def burst() -> list[t.Any]:
+        barrier = threading.Barrier(8)
+        responses: list[t.Any] = []
 
-    threads = [threading.Thread(target=guess) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert set(statuses) <= {401, 429} and statuses.count(401) >= 5
+        def guess() -> None:
+            client = app.test_client()
+            barrier.wait()
+            responses.append(post_auth(client, WRONG))
+
+        threads = [threading.Thread(target=guess) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return responses
+
+    answered = 0
+    for _ in range(8):
+        responses = burst()
+        answered += sum(r.status_code == 401 for r in responses)
+        for response in responses:
+            if response.status_code == 429 and answered < 5:
+                assert_throttled(
+                    response, "A login for this username is in progress", 1
+                )
+    assert answered == 5
+    # The username is free again, and over its limit.
     assert_throttled(post_auth(app.test_client(), GOOD), "Too many failed logins", 61)
+
+
+def test_another_usernames_attempt_runs_beside_one_in_progress(clock):
+    started = threading.Event()
+    release = threading.Event()
+
+    def waiting_authenticate(username: str, password: str) -> t.Any:
+        if username == "user2":
+            started.set()
+            release.wait(5)
+        return authenticate(username, password)
+
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=SECRET)
+    JWT(app, waiting_authenticate, identity)
+    statuses: list[int] = []
+    slow = threading.Thread(
+        target=lambda: statuses.append(
+            post_auth(app.test_client(), {**GOOD, "username": "user2"}).status_code
+        )
+    )
+    slow.start()
+    try:
+        assert started.wait(5)
+        client = app.test_client()
+        assert post_auth(client, GOOD).status_code == 200
+        busy = post_auth(client, {**GOOD, "username": "USER2"})
+        assert_throttled(busy, "A login for this username is in progress", 1)
+    finally:
+        release.set()
+        slow.join()
+    assert statuses == [200]
+    assert (
+        post_auth(app.test_client(), {**GOOD, "username": "user2"}).status_code == 200
+    )
 
 
 def test_several_limits_in_one_string(clock):
@@ -464,7 +515,7 @@ def test_a_replacement_auth_request_handler_is_counted_per_address(clock):
     assert client.post("/auth", json=GOOD).status_code == 429
 
 
-def test_a_failure_that_cannot_be_counted_is_a_503(clock, caplog):
+def test_a_login_that_cannot_be_counted_is_a_503(clock, caplog):
     app = create_app({"JWT_AUTH_RATE_LIMIT_PER_ADDRESS": None})
     client = app.test_client()
     with app.app_context():
@@ -475,10 +526,9 @@ def test_a_failure_that_cannot_be_counted_is_a_503(clock, caplog):
 
     limiter.hit = broken_hit  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR, logger="jwt_blueprint"):
-        # Refused closed, rather than answered uncounted...
+        # Refused closed, rather than answered uncounted.
         assert post_auth(client, WRONG).status_code == 503
-        # ...while a login that succeeds needs no count.
-        assert post_auth(client, GOOD).status_code == 200
+        assert post_auth(client, GOOD).status_code == 503
     assert "rate limit storage failed" in caplog.text
 
 
@@ -640,3 +690,35 @@ def test_where_the_counts_go_by_default(store, expected):
     from jwt_blueprint.config import rate_limit_storage_url
 
     assert rate_limit_storage_url({"JWT_TOKEN_STORE": store}) == expected
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("a\u0308", "\u00e4"),
+        ("\u00df\u0301", "ss\u0301"),
+        ("b\u00f3b", "bob"),
+        ("\u212b", "a"),  # the angstrom sign
+        ("\ufb01le", "FILE"),  # the fi ligature
+    ],
+)
+def test_spellings_of_one_name_share_a_count(one, other):
+    from jwt_blueprint.throttling import username_key
+
+    assert username_key(one) == username_key(other)
+
+
+def test_the_memory_storage_forgets_the_windows_that_passed(clock):
+    app = create_app({"JWT_AUTH_RATE_LIMIT_PER_ADDRESS": None})
+    client = app.test_client()
+    with app.app_context():
+        memory = get_state().settings().throttle.storage.storage
+    for i in range(300):
+        post_auth(client, {"username": f"guess{i}", "password": "x"})
+    assert len(memory.events) >= 300
+    clock(61)
+    for i in range(300):
+        post_auth(client, {"username": f"other{i}", "password": "x"})
+    # The first 300 windows passed and were forgotten; without pruning the
+    # storage would hold 600 keys, one per username ever counted.
+    assert len(memory.events) < 400
