@@ -9,12 +9,16 @@ app:
 
 - ``jwt_token(identity, **claims)``: :meth:`TokenFactory.token`;
 - ``jwt_headers(identity, **claims)``: :meth:`TokenFactory.headers`;
+- ``jwt_cookies(client, identity, **claims)``: :meth:`TokenFactory.cookies`;
 - ``jwt_tokens(identity)``: :meth:`TokenFactory.tokens`;
 - ``jwt_bad_token(kind, identity, **claims)``: :meth:`TokenFactory.bad_token`.
 
 They take the app from the ``jwt_app`` fixture, which returns your ``app``
 fixture (the pytest-flask convention); override ``jwt_app`` if yours has
-another name. Disable the plugin with ``-p no:jwt_blueprint``.
+another name. The fixtures are function-scoped; for a wider scope, make a
+:class:`TokenFactory` in a fixture of that scope. Disable the plugin with
+``-p no:jwt_blueprint`` (or every plugin entry point with
+``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``).
 """
 
 from __future__ import annotations
@@ -36,11 +40,13 @@ from cryptography.hazmat.primitives.asymmetric import ed448
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .cookies import CSRF_CLAIM
 from .state import get_state
 from .state import STATE_KEY
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from flask import Flask
+    from flask.testing import FlaskClient
 
     from .config import Settings
     from .strategy import JWTStrategy
@@ -64,11 +70,23 @@ _OUTSIDE_SECONDS = 3600
 _NO_IDENTITY: t.Any = object()
 
 
-class TokenPair(t.NamedTuple):
-    """What a login issues with ``JWT_REFRESH_ENABLED``."""
-
+class _Pair(t.NamedTuple):
     access_token: str
     refresh_token: str
+
+
+class TokenPair(_Pair):
+    """What a login issues with ``JWT_REFRESH_ENABLED``: a named tuple
+    ``(access_token, refresh_token)``, with the CSRF values of the two
+    tokens as attributes when the app sets tokens in cookies."""
+
+    #: The access token's CSRF value (its ``csrf`` claim), which a login
+    #: sets in the ``JWT_ACCESS_CSRF_COOKIE_NAME`` cookie and a
+    #: state-changing request sends back in ``JWT_CSRF_HEADER_NAME``;
+    #: ``None`` without ``"cookies"`` in ``JWT_TOKEN_LOCATION``.
+    csrf_token: str | None = None
+    #: The refresh token's, in ``JWT_REFRESH_CSRF_COOKIE_NAME``.
+    refresh_csrf_token: str | None = None
 
 
 class TokenFactory:
@@ -102,14 +120,17 @@ class TokenFactory:
 
         The token holds exactly the claims given, even those the strategy
         writes itself (``type``, ``fresh``, ``iss``, ``aud``, ...): it is
-        then signed again, with the app's key and header. A claim given as
-        ``None`` is left out.
+        then signed again, with the app's key and header. So is ``exp``,
+        written in after minting: with a token store, it may be later than
+        the strategy would issue (beyond the longest lifetime, for which
+        revocations are kept). A claim given as ``None`` is left out.
 
         :param identity: what the app's payload handler takes.
         :param fresh: whether it counts as minted by a login, for
             ``jwt_required(fresh=True)``.
         :param expires_delta: its lifetime, instead of
             ``JWT_EXPIRATION_DELTA``.
+        :raises TypeError: for both ``expires_delta`` and an ``exp`` claim.
         """
         with self.app.app_context():
             return self._token(identity, claims, fresh, expires_delta)
@@ -128,7 +149,18 @@ class TokenFactory:
         token of ``identity`` (see :meth:`token`) or for ``token``.
 
         :raises TypeError: for both an identity and a token, or neither.
+        :raises RuntimeError: if the app does not read tokens from headers
+            (``"headers"`` is not in ``JWT_TOKEN_LOCATION``): it would ignore
+            the header, and refuse any request for a missing token.
         """
+        with self.app.app_context():
+            settings = self._settings()
+        if "headers" not in settings.token_locations:
+            raise RuntimeError(
+                'jwt_headers() needs "headers" in JWT_TOKEN_LOCATION (the app\'s'
+                f" is {list(settings.token_locations)}); use jwt_cookies() for"
+                " tokens in cookies"
+            )
         if token is None:
             if identity is _NO_IDENTITY:
                 raise TypeError("jwt_headers() needs an identity or a token=")
@@ -137,9 +169,74 @@ class TokenFactory:
             )
         elif identity is not _NO_IDENTITY or claims:
             raise TypeError("jwt_headers() takes an identity and claims, or a token=")
+        return {"Authorization": f"{settings.header_prefix} {token}"}
+
+    def cookies(
+        self,
+        client: FlaskClient,
+        identity: t.Any = _NO_IDENTITY,
+        /,
+        *,
+        token: str | None = None,
+        fresh: bool = True,
+        expires_delta: timedelta | float | None = None,
+        **claims: t.Any,
+    ) -> dict[str, str]:
+        """Set a token of ``identity`` (see :meth:`token`), or ``token``, on
+        the test ``client`` as a login does: in the
+        ``JWT_ACCESS_COOKIE_NAME`` cookie, on ``JWT_ACCESS_COOKIE_PATH`` and
+        ``JWT_COOKIE_DOMAIN``, and its CSRF value (its ``csrf`` claim) in the
+        ``JWT_ACCESS_CSRF_COOKIE_NAME`` cookie.
+
+        :return: ``{"<JWT_CSRF_HEADER_NAME>": "<csrf value>"}``, the headers
+            a state-changing request sends back; ``{}`` for a token without
+            a ``csrf`` claim.
+        :raises TypeError: for both an identity and a token, or neither.
+        :raises RuntimeError: if the app does not read tokens from cookies
+            (``"cookies"`` is not in ``JWT_TOKEN_LOCATION``).
+        """
         with self.app.app_context():
-            prefix = self._settings().header_prefix
-        return {"Authorization": f"{prefix} {token}"}
+            settings = self._settings()
+        cookies = settings.cookies
+        if cookies is None:
+            raise RuntimeError(
+                'jwt_cookies() needs "cookies" in JWT_TOKEN_LOCATION (the app\'s'
+                f" is {list(settings.token_locations)})"
+            )
+        if token is None:
+            if identity is _NO_IDENTITY:
+                raise TypeError("jwt_cookies() needs an identity or a token=")
+            token = self.token(
+                identity, fresh=fresh, expires_delta=expires_delta, **claims
+            )
+        elif identity is not _NO_IDENTITY or claims:
+            raise TypeError("jwt_cookies() takes an identity and claims, or a token=")
+        # A cookie with a Domain attribute goes to its subdomains too.
+        where: dict[str, t.Any] = {"domain": cookies.domain or "localhost"}
+        where["origin_only"] = cookies.domain is None
+        client.set_cookie(
+            cookies.access_name,
+            str(token),
+            path=cookies.access_path,
+            httponly=True,
+            secure=cookies.secure,
+            samesite=cookies.samesite,
+            **where,
+        )
+        csrf = _payload(token).get(CSRF_CLAIM)
+        if not isinstance(csrf, str):
+            return {}
+        # On every page of the app, as cookies.py sets it.
+        root = (self.app.config.get("APPLICATION_ROOT") or "/").rstrip("/")
+        client.set_cookie(
+            cookies.access_csrf_name,
+            csrf,
+            path=root + "/",
+            secure=cookies.secure,
+            samesite=cookies.samesite,
+            **where,
+        )
+        return {cookies.csrf_header: csrf}
 
     def tokens(self, identity: t.Any, /) -> TokenPair:
         """The access and refresh tokens a login of ``identity`` gets
@@ -155,25 +252,31 @@ class TokenFactory:
                 "jwt_tokens() needs JWT_REFRESH_ENABLED: without it a login"
                 " issues no refresh token; use jwt_token() for an access token"
             )
-        return TokenPair(str(access), access.refresh_token)
+        pair = TokenPair(str(access), str(access.refresh_token))
+        pair.csrf_token = access.csrf_token
+        pair.refresh_csrf_token = getattr(access.refresh_token, "csrf_token", None)
+        return pair
 
     def bad_token(self, kind: str, identity: t.Any, /, **claims: t.Any) -> str:
         """A token for ``identity`` that the app's protected views refuse,
         with ``claims`` as :meth:`token` takes them. ``kind`` says why:
 
-        - ``"expired"``: its ``exp`` passed, ``JWT_LEEWAY`` and an hour ago;
-        - ``"not_yet_valid"``: its ``nbf`` is as far ahead;
+        - ``"expired"``: its ``exp`` passed, ``JWT_LEEWAY`` and an hour ago,
+          its ``iat`` and ``nbf`` as much earlier;
+        - ``"not_yet_valid"``: its ``nbf`` is as far ahead, its ``exp`` as
+          much later;
         - ``"wrong_key"``: signed with another key of the app's algorithm,
           under the app's own ``kid``;
         - ``"tampered"``: signed, then ``claims`` written into its payload
-          (``tampered: true`` if there are none);
+          (``tampered: true`` if there are none), ``None`` leaving one out;
         - ``"unsigned"``: ``alg`` ``none``, with no signature;
         - ``"wrong_type"``: a refresh token (a login's, with
           ``JWT_REFRESH_ENABLED``), where an access token is needed;
         - ``"revoked"``: revoked in the app's token store.
 
-        :raises ValueError: for another ``kind``, or ``"revoked"`` on an
-            app without a token store.
+        :raises ValueError: for another ``kind``, ``"revoked"`` on an app
+            without a token store, or ``"tampered"`` with claims the token
+            already holds (its payload would be unchanged, and valid).
         """
         if kind not in BAD_TOKEN_KINDS:
             raise ValueError(
@@ -198,7 +301,13 @@ class TokenFactory:
         fresh: bool = True,
         expires_delta: timedelta | float | None = None,
     ) -> str:
-        given = _json_claims({k: v for k, v in claims.items() if v is not None})
+        if expires_delta is not None and "exp" in claims:
+            raise TypeError("pass expires_delta or an 'exp' claim, not both")
+        # exp is written in after minting: with a token store, the strategy
+        # refuses one beyond the longest lifetime.
+        given = _json_claims(
+            {k: v for k, v in claims.items() if v is not None and k != "exp"}
+        )
         token = self._strategy().create_access_token(
             identity, expires_delta=expires_delta, claims=given or None, fresh=fresh
         )
@@ -231,10 +340,9 @@ class TokenFactory:
         settings = self._settings()
         now = time.time()
         outside = settings.codec.leeway + _OUTSIDE_SECONDS
-        if kind == "expired":
-            return self._token(identity, {**claims, "exp": math.floor(now - outside)})
-        if kind == "not_yet_valid":
-            return self._token(identity, {**claims, "nbf": math.ceil(now + outside)})
+        if kind in ("expired", "not_yet_valid"):
+            token = self._token(identity, claims)
+            return self._rewritten(token, _shifted(_payload(token), kind, now, outside))
         if kind == "wrong_type":
             if settings.refresh_enabled and settings.store is not None:
                 refresh = self._strategy().create_tokens(identity).refresh_token
@@ -253,7 +361,18 @@ class TokenFactory:
         if kind == "tampered":
             token = self._token(identity, {})
             header, _, signature = token.split(".")
-            payload = {**_payload(token), **_json_claims(claims or {"tampered": True})}
+            signed = _payload(token)
+            payload = dict(signed)
+            for name, value in _json_claims(claims or {"tampered": True}).items():
+                if value is None:
+                    payload.pop(name, None)
+                else:
+                    payload[name] = value
+            if payload == signed:
+                raise ValueError(
+                    "a tampered token needs claims that change its payload:"
+                    f" the token already holds {claims!r}"
+                )
             return f"{header}.{_encode_segment(payload)}.{signature}"
         token = self._token(identity, claims)
         if kind == "unsigned":
@@ -291,6 +410,15 @@ def jwt_headers(jwt_app: Flask) -> t.Callable[..., dict[str, str]]:
     the ``Authorization`` header with the app's ``JWT_AUTH_HEADER_PREFIX``.
     See :meth:`TokenFactory.headers`."""
     return _factory(jwt_app).headers
+
+
+@pytest.fixture
+def jwt_cookies(jwt_app: Flask) -> t.Callable[..., dict[str, str]]:
+    """``jwt_cookies(client, identity, **claims)`` or
+    ``jwt_cookies(client, token=token)``: set the token and its CSRF cookie
+    on the test ``client``; returns the CSRF header to send with
+    state-changing requests. See :meth:`TokenFactory.cookies`."""
+    return _factory(jwt_app).cookies
 
 
 @pytest.fixture
@@ -338,6 +466,35 @@ def _payload(token: str) -> dict[str, t.Any]:
         base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     )
     return payload
+
+
+def _shifted(
+    payload: dict[str, t.Any], kind: str, now: float, outside: float
+) -> dict[str, t.Any]:
+    """The time claims of an ``"expired"`` or ``"not_yet_valid"`` token,
+    moved together so that they stay in order (``iat`` <= ``nbf`` < ``exp``)
+    and only the one named fails, whatever the order of the checks."""
+    times = {
+        name: payload[name]
+        for name in ("iat", "nbf", "exp")
+        if isinstance(payload.get(name), (int, float))
+    }
+    if kind == "expired":
+        # Issued, valid and expired in the past, over the token's lifetime.
+        target = math.floor(now - outside)
+        if "exp" not in times:
+            return {"exp": target}
+        delta = target - times["exp"]
+        return {name: value + delta for name, value in times.items()}
+    # Issued now, valid from later, for the token's lifetime from then.
+    target = math.ceil(now + outside)
+    start = times.get("nbf", times.get("iat"))
+    if start is None:
+        return {"nbf": target}
+    shifted = {"nbf": target}
+    if "exp" in times:
+        shifted["exp"] = times["exp"] + target - start
+    return shifted
 
 
 def _holds(payload: dict[str, t.Any], name: str, value: t.Any) -> bool:

@@ -356,6 +356,126 @@ def test_bad_tokens_take_claims(jwt_bad_token):
     assert claims_of(jwt_bad_token("tampered", USER))["tampered"] is True
 
 
+def test_a_tampered_token_always_changes(jwt_token, jwt_bad_token, client, url, app):
+    token = jwt_token(USER)
+    minted = ("iat", "nbf", "exp", "jti", "auth_time", "fam", "csrf")
+    held = {k: v for k, v in claims_of(token).items() if k not in minted}
+    for unchanged in (held, {"tampered": None}):
+        with pytest.raises(ValueError, match="change its payload"):
+            jwt_bad_token("tampered", USER, **unchanged)
+    tampered = jwt_bad_token("tampered", USER, roles=["admin"])
+    assert tampered.split(".")[1] != token.split(".")[1]
+    headers = TokenFactory(app).headers(token=tampered)
+    assert_refused(client.get(url, headers=headers), app)
+
+
+def test_a_tampered_token_can_drop_a_claim(jwt_bad_token):
+    assert "exp" not in claims_of(jwt_bad_token("tampered", USER, exp=None))
+
+
+@pytest.mark.parametrize(
+    "app", ["HS256", "payload handler", "token store"], indirect=True
+)
+def test_expired_and_early_tokens_are_consistent(jwt_token, jwt_bad_token):
+    lifetime = claims_of(jwt_token(USER))
+    lifetime_s = lifetime["exp"] - lifetime.get("nbf", lifetime["iat"])
+    now = time.time()
+    expired = claims_of(jwt_bad_token("expired", USER))
+    assert expired["exp"] < now - 3600
+    assert expired["iat"] <= expired.get("nbf", expired["iat"]) < expired["exp"]
+    assert expired["exp"] - expired.get("nbf", expired["iat"]) == lifetime_s
+    early = claims_of(jwt_bad_token("not_yet_valid", USER))
+    assert early["nbf"] > now + 3600
+    assert early["iat"] <= now < early["nbf"] < early["exp"]
+    assert early["exp"] - early["nbf"] == lifetime_s
+
+
+@pytest.mark.parametrize("app", ["HS256", "token store"], indirect=True)
+def test_exp_beyond_the_longest_lifetime(app, client, url, jwt_headers, jwt_token):
+    exp = int(time.time()) + 400 * 24 * 3600
+    assert claims_of(jwt_token(USER, exp=exp))["exp"] == exp
+    assert client.get(url, headers=jwt_headers(USER, exp=exp)).status_code == 200
+    with pytest.raises(TypeError, match="not both"):
+        jwt_token(USER, exp=exp, expires_delta=60)
+
+
+# -- tokens in cookies -------------------------------------------------------------
+
+
+def cookies_app(locations: list[str] | None = None) -> Flask:
+    app = create_app(
+        {
+            "JWT_TOKEN_LOCATION": locations or ["cookies"],
+            "JWT_REFRESH_ENABLED": True,
+            "JWT_ACCESS_COOKIE_NAME": "at",
+            "JWT_CSRF_HEADER_NAME": "X-Csrf",
+        }
+    )
+
+    @app.post("/change")
+    @jwt_required()
+    def change() -> str:
+        return f"{current_identity}"
+
+    return app
+
+
+def test_headers_need_headers_in_the_token_locations():
+    with pytest.raises(RuntimeError, match="jwt_cookies"):
+        TokenFactory(cookies_app()).headers(USER)
+    with pytest.raises(RuntimeError, match="JWT_TOKEN_LOCATION"):
+        TokenFactory(create_app()).cookies(create_app().test_client(), USER)
+
+
+def test_cookies_authenticate_a_cookies_only_app():
+    app = cookies_app()
+    client = app.test_client()
+    tokens = TokenFactory(app)
+    unauthenticated = client.get("/protected")
+    assert unauthenticated.json["description"] == (
+        "Request does not contain an access token"
+    )
+    csrf = tokens.cookies(client, USER)
+    assert list(csrf) == ["X-Csrf"]
+    assert client.get_cookie("at").value.count(".") == 2
+    assert client.get_cookie("csrf_access_token").value == csrf["X-Csrf"]
+    assert client.get("/protected").status_code == 200
+    assert client.post("/change", headers=csrf).status_code == 200
+    missing = client.post("/change")
+    assert missing.status_code == 401
+    assert missing.json["description"] == "Missing CSRF token"
+    wrong = client.post("/change", headers={"X-Csrf": "not it"})
+    assert wrong.json["description"] == "CSRF token mismatch"
+
+
+def test_cookies_of_a_bad_token_are_refused():
+    app = cookies_app()
+    client = app.test_client()
+    tokens = TokenFactory(app)
+    tokens.cookies(client, token=tokens.bad_token("expired", USER))
+    assert_refused(client.get("/protected"), app, "Signature has expired")
+    with pytest.raises(TypeError):
+        tokens.cookies(client)
+    with pytest.raises(TypeError):
+        tokens.cookies(client, USER, token="a.b.c")
+
+
+@pytest.mark.parametrize("app", ["HS256"], indirect=True)
+def test_the_cookies_fixture_is_the_factorys(app, jwt_cookies):
+    assert jwt_cookies.__func__ is TokenFactory.cookies
+
+
+def test_tokens_carry_csrf_values_with_cookies():
+    app = cookies_app(["headers", "cookies"])
+    pair = TokenFactory(app).tokens(USER)
+    access_token, refresh_token = pair
+    assert pair.csrf_token == claims_of(access_token)["csrf"]
+    assert pair.refresh_csrf_token == claims_of(refresh_token)["csrf"]
+    without = TokenFactory(create_app({"JWT_REFRESH_ENABLED": True})).tokens(USER)
+    assert without.csrf_token is None
+    assert without.refresh_csrf_token is None
+
+
 # -- a user's project, through pytester ------------------------------------------
 
 CONFTEST = """
