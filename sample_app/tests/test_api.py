@@ -46,6 +46,23 @@ def test_a_user_who_no_longer_exists(client: FlaskClient, jwt_headers):
     assert response.json["description"] == "User does not exist"
 
 
+#: Why each bad token is refused: asserting it, not only the 401, shows the
+#: token was read and refused for that reason.
+REFUSED = {
+    "expired": "Signature has expired",
+    "not_yet_valid": "The token is not yet valid (nbf)",
+    "wrong_key": "Signature verification failed",
+    "tampered": "Signature verification failed",
+    "unsigned": "The specified alg value is not allowed",
+    "wrong_type": "A refresh token is not accepted here",
+    "revoked": "Token has been revoked",
+}
+
+
+def test_every_bad_token_kind_is_tested():
+    assert set(REFUSED) == set(BAD_TOKEN_KINDS)
+
+
 @pytest.mark.parametrize("kind", BAD_TOKEN_KINDS)
 @pytest.mark.parametrize("url", ["/api/me", "/api/admin"])
 def test_a_bad_token_is_refused(
@@ -54,6 +71,7 @@ def test_a_bad_token_is_refused(
     token = jwt_bad_token(kind, admin)
     response = client.get(url, headers=jwt_headers(token=token))
     assert response.status_code == 401
+    assert response.json["description"] == REFUSED[kind]
     assert response.headers["WWW-Authenticate"].startswith(
         'JWT realm="Login Required", error="invalid_token"'
     )
@@ -68,7 +86,10 @@ def test_refresh(client: FlaskClient, jwt_tokens, jwt_headers, admin: User):
     # The refresh token was spent: presenting it again ends the login.
     again = client.post("/auth/refresh", json={"refresh_token": refresh_token})
     assert again.status_code == 401
-    assert client.get("/api/me", headers=headers).status_code == 401
+    assert again.json["description"] == "Token has been revoked"
+    refused = client.get("/api/me", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json["description"] == "Token has been revoked"
 
 
 def test_logout(client: FlaskClient, jwt_tokens, jwt_headers, admin: User):
@@ -78,8 +99,11 @@ def test_logout(client: FlaskClient, jwt_tokens, jwt_headers, admin: User):
         "/auth/revoke", headers=headers, json={"refresh_token": refresh_token}
     )
     assert response.status_code == 204
-    assert client.get("/api/me", headers=headers).status_code == 401
+    refused = client.get("/api/me", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json["description"] == "Token has been revoked"
     response = client.post("/auth/refresh", json={"refresh_token": refresh_token})
     assert response.status_code == 401
+    assert response.json["description"] == "Token has been revoked"
     # Another login is not affected.
     assert client.get("/api/me", headers=jwt_headers(admin)).status_code == 200
