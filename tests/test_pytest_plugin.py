@@ -669,9 +669,10 @@ def test_the_documented_example(pytester: pytest.Pytester):
 
 
 def test_the_documented_override_of_jwt_app(pytester: pytest.Pytester):
-    files, _ = console_files(TESTING_PAGE.read_text(encoding="utf-8"))
-    # The page's last conftest.py: the one that overrides jwt_app.
-    pytester.makepyfile(myapp=files["myapp.py"], conftest=files["conftest.py"])
+    example, _ = console_files(page_section("An example"))
+    files, _ = console_files(page_section("The fixtures"))
+    # The conftest.py that overrides jwt_app.
+    pytester.makepyfile(myapp=example["myapp.py"], conftest=files["conftest.py"])
     pytester.makepyfile(
         """
         from myapp import USERS
@@ -682,3 +683,52 @@ def test_the_documented_override_of_jwt_app(pytester: pytest.Pytester):
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def page_section(title: str) -> str:
+    text = TESTING_PAGE.read_text(encoding="utf-8")
+    (section,) = [s for s in text.split("\n## ") if s.startswith(title + "\n")]
+    return section
+
+
+def test_the_documented_cookies_example(pytester: pytest.Pytester):
+    example, _ = console_files(page_section("An example"))
+    files, (output,) = console_files(page_section("Tokens in cookies"))
+    assert sorted(files) == ["test_cookies.py"]
+    pytester.makepyfile(
+        myapp=example["myapp.py"],
+        conftest=example["conftest.py"],
+        **{"test_cookies": files["test_cookies.py"]},
+    )
+    passed = re.search(r"^(\d+) passed", output, re.M)
+    assert passed is not None
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=int(passed.group(1)))
+
+
+def verify_only_app(config: dict[str, t.Any] | None = None) -> Flask:
+    return create_app(
+        {
+            "JWT_ALGORITHM": "RS256",
+            "JWT_PUBLIC_KEY": rsa_key().public_key(),
+            "JWT_AUTH_URL_RULE": None,
+            **(config or {}),
+        }
+    )
+
+
+def test_a_verify_only_app_cannot_mint():
+    with pytest.raises(RuntimeError):
+        TokenFactory(verify_only_app()).token(USER)
+
+
+def test_the_documented_key_pair_of_a_verify_only_app():
+    files, _ = console_files(page_section("Apps that only verify tokens"))
+    source = files["conftest.py"]
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert '"JWT_PRIVATE_KEY": KEY' in source
+    assert '"JWT_PUBLIC_KEY": KEY.public_key()' in source
+    app = verify_only_app({"JWT_PRIVATE_KEY": key, "JWT_PUBLIC_KEY": key.public_key()})
+    tokens = TokenFactory(app)
+    client = app.test_client()
+    assert client.get("/protected", headers=tokens.headers(USER)).status_code == 200
