@@ -46,9 +46,11 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict jwt_blueprint
 
-# The site, into docs/_build/html, with warnings as errors: a broken link, a
-# heading a link names that is gone, a page outside the table of contents or
-# a docstring autodoc cannot read fails it.
+# The site, into docs/_build/html, with warnings as errors: a Markdown link
+# to a page or heading that is gone, a page outside the table of contents or
+# a docstring autodoc cannot read fails it. Not nitpicky: a Python
+# cross-reference (:class:, :meth:, ...) that resolves to nothing renders as
+# plain text without a warning, and links to other sites are not checked.
 docs-build: $(DOCS_STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
