@@ -358,7 +358,7 @@ def _token_store(
     try:
         return open_store(value)
     except (ValueError, ImportError) as exc:
-        raise ConfigError(key, f"{_shown(value)}: {exc}") from None
+        raise ConfigError(key, _shown_url(value, exc)) from None
 
 
 def _throttle(
@@ -380,7 +380,7 @@ def _throttle(
     try:
         storage = open_storage(url)
     except Exception as exc:  # a bad URL, a missing client, a cluster down
-        raise ConfigError(key, f"{_shown(url)}: {exc}") from None
+        raise ConfigError(key, _shown_url(url, exc)) from None
     return Throttle(storage, per_username, per_address)
 
 
@@ -398,7 +398,7 @@ def rate_limit_storage_url(config: Mapping[str, t.Any]) -> str:
             raise ConfigError(
                 key,
                 "must be None or a storage URL of the limits library"
-                f" ('memory://', 'redis://host:port/db'), not {_shown(value)}",
+                f" ('memory://', 'redis://host:port/db'), not {_shown_url(value)}",
             )
         return value
     store = config.get("JWT_TOKEN_STORE")
@@ -610,7 +610,7 @@ def _remote_keys(
         return None
     if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
         raise ConfigError(
-            "JWT_JWKS_URL", f"must be None or an http(s) URL, not {_shown(url)}"
+            "JWT_JWKS_URL", f"must be None or an http(s) URL, not {_shown_url(url)}"
         )
     # Not 0: a flood of made-up kids would fetch on every request.
     cooldown = _seconds(config, "JWT_JWKS_COOLDOWN", minimum=0.1, maximum=3600)
@@ -794,6 +794,24 @@ def _integer(
         )
         raise ConfigError(key, f"must be an integer {bounds}, not {_shown(value)}")
     return value
+
+
+def _shown_url(value: t.Any, error: BaseException | None = None) -> str:
+    """:func:`_shown` for a value that may be a URL with a password, and
+    the ``error`` opening it gave, if any, without the password, which an
+    error message (and the log it lands in) must not hold."""
+    text = _shown(value) if error is None else f"{_shown(value)}: {error}"
+    password = _password_of(value)
+    return text.replace(password, "***") if password else text
+
+
+def _password_of(value: t.Any) -> str | None:
+    if not isinstance(value, str) or "://" not in value:
+        return None
+    userinfo, at, _ = value.partition("://")[2].partition("@")
+    if not at or ":" not in userinfo:
+        return None
+    return userinfo.partition(":")[2] or None
 
 
 def _shown(value: t.Any) -> str:

@@ -722,3 +722,20 @@ def test_the_memory_storage_forgets_the_windows_that_passed(clock):
     # The first 300 windows passed and were forgotten; without pruning the
     # storage would hold 600 keys, one per username ever counted.
     assert len(memory.events) < 400
+
+
+@pytest.mark.parametrize("key", ["JWT_RATE_LIMIT_STORAGE", "JWT_TOKEN_STORE"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:s3cretpw@127.0.0.1:notaport/0",
+        "redis://user:s3cretpw@127.0.0.1:6379/0?no_such_option=1&db=x",
+        "nosuch://user:s3cretpw@host/",
+    ],
+)
+def test_a_bad_storage_url_is_named_without_its_password(key, url):
+    with pytest.raises(ConfigError) as info:
+        create_app({key: url})
+    assert info.value.key == key
+    assert "s3cretpw" not in str(info.value)
+    assert ":***@" in str(info.value)
