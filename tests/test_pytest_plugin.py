@@ -694,11 +694,11 @@ def page_section(title: str) -> str:
 def test_the_documented_cookies_example(pytester: pytest.Pytester):
     example, _ = console_files(page_section("An example"))
     files, (output,) = console_files(page_section("Tokens in cookies"))
-    assert sorted(files) == ["test_cookies.py"]
+    assert sorted(files) == ["test_myapp_cookies.py"]
     pytester.makepyfile(
         myapp=example["myapp.py"],
         conftest=example["conftest.py"],
-        **{"test_cookies": files["test_cookies.py"]},
+        **{"test_myapp_cookies": files["test_myapp_cookies.py"]},
     )
     passed = re.search(r"^(\d+) passed", output, re.M)
     assert passed is not None
