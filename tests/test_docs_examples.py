@@ -2,7 +2,9 @@
 the text around it says; the reference tables name what the code has.
 
 Each example follows a ``<!-- readme-test: name -->`` marker, and a Python
-block without one fails, so none escapes. Names are unique across the files.
+block without one fails; a Python file a page lists with ``$ cat`` is run by
+a test of its own, and a new listing fails until one runs it, so none
+escapes. Names are unique across the files.
 The quickstart (in README.md) is loaded as the module ``quickstart``, as it
 tells readers to save it; every other example runs in a fresh namespace, then
 the check of the same name drives its app over HTTP. ``make docs`` runs this
@@ -15,6 +17,7 @@ import ast
 import re
 import sys
 import textwrap
+import threading
 import types
 import typing as t
 from dataclasses import dataclass
@@ -484,3 +487,102 @@ def test_the_errors_table_has_every_error():
         if isinstance(value, type) and issubclass(value, exceptions.JWTError)
     }
     assert {first_name(row[0]) for row in table_rows("errors.md")} == errors
+
+
+# -- Files the pages list with `$ cat` ---------------------------------------------
+
+
+def listed_files(page: str) -> dict[str, str]:
+    """The files a page shows with ``$ cat NAME`` in its console blocks."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    files: dict[str, str] = {}
+    for block in re.findall(r"^```console\n(.*?)^```$", text, re.M | re.S):
+        for command in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            line, _, output = command.partition("\n")
+            if line.startswith("cat "):
+                files[line[4:]] = output
+    return files
+
+
+def test_every_listed_python_file_is_run_by_a_test():
+    listed = {
+        (path.name, name)
+        for path in DOCS.glob("*.md")
+        for name in listed_files(path.name)
+        if name.endswith(".py")
+    }
+    # testing.md's files are run by tests/test_pytest_plugin.py.
+    run_here = {
+        ("roles.md", "app.py"),
+        ("keys.md", "resource.py"),
+        ("keys.md", "instance/config.py"),
+    }
+    assert {item for item in listed if item[0] != "testing.md"} == run_here
+
+
+def test_the_roles_page_app(quickstart_module):
+    code = listed_files("roles.md")["app.py"]
+    namespace: dict[str, t.Any] = {"__name__": "roles_app"}
+    exec(compile(code, "docs/roles.md:app.py", "exec"), namespace)
+    client = namespace["app"].test_client()
+    admin, editor = login(client), login(client, username="user2", password="abcxyz")
+    assert client.get("/admin", headers=bearer(admin)).text == "admin page"
+    refused = client.get("/admin", headers=bearer(editor))
+    # What the page shows for user2.
+    assert refused.status_code == 403
+    assert refused.headers["WWW-Authenticate"] == (
+        'JWT realm="Login Required", error="insufficient_scope",'
+        ' error_description="The token lacks the role: admin"'
+    )
+    assert refused.json == {
+        "description": "The token lacks the role: admin",
+        "error": "Forbidden",
+        "status_code": 403,
+    }
+    assert client.get("/articles", headers=bearer(editor)).text == "articles"
+    assert client.post("/orders", headers=bearer(admin)).status_code == 201
+    assert client.post("/orders", headers=bearer(editor)).status_code == 403
+
+
+def test_the_keys_page_issuer_config_and_resource_server(tmp_path, monkeypatch):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from flask import Flask
+    from werkzeug.serving import make_server
+
+    from jwt_blueprint import JWT
+
+    files = listed_files("keys.md")
+    # The issuer: the config the page shows, with a key of its own.
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    (tmp_path / "jwt-2027-05.pem").write_bytes(pem)
+    config_file = tmp_path / "config.py"
+    config_file.write_text(files["instance/config.py"], encoding="utf-8")
+    issuer = Flask("issuer")
+    issuer.config["SECRET_KEY"] = SECRET
+    issuer.config.from_pyfile(str(config_file))
+    issuer.config["JWT_AUTH_URL_RULE"] = None  # tokens minted below
+    JWT(issuer)
+    server = make_server("127.0.0.1", 0, issuer, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        issuer.config["JWT_ENCODE_ISSUER"] = base
+        with issuer.app_context():
+            user = types.SimpleNamespace(id=1)
+            token = issuer.extensions["jwt"].create_access_token(user)
+        # The resource server, as listed, pointed at this issuer's address.
+        code = files["resource.py"].replace("http://127.0.0.1:5000", base)
+        namespace: dict[str, t.Any] = {"__name__": "resource"}
+        exec(compile(code, "docs/keys.md:resource.py", "exec"), namespace)
+        client = namespace["app"].test_client()
+        response = client.get("/orders", headers=bearer(str(token)))
+        assert response.json == {"orders": [], "user": "1"}
+    finally:
+        server.shutdown()
+        server.server_close()
