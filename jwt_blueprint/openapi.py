@@ -226,8 +226,12 @@ def _links(
     return links
 
 
-def openapi_document() -> dict[str, t.Any]:
-    """The OpenAPI 3.1 document of the current app's JWT endpoints alone."""
+def openapi_document(server: str | None = None) -> dict[str, t.Any]:
+    """The OpenAPI 3.1 document of the current app's JWT endpoints alone.
+
+    :param server: the URL the paths are under, where the app is mounted
+        below the root (its ``request.script_root``), for ``servers``.
+    """
     from apispec import APISpec
     from apispec.ext.marshmallow import MarshmallowPlugin
 
@@ -235,11 +239,13 @@ def openapi_document() -> dict[str, t.Any]:
         version = metadata.version("jwt_blueprint")
     except metadata.PackageNotFoundError:  # vendored, not installed
         version = "0"
+    options: dict[str, t.Any] = {"servers": [{"url": server}]} if server else {}
     spec = APISpec(
         title=f"{current_app.name} authentication",
         version=version,
         openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
+        **options,
     )
     return register_openapi(spec).to_dict()
 

@@ -518,8 +518,9 @@ class OpenAPIView(EndpointView):
 
     def __init__(self, strategy: JWTStrategy) -> None:
         super().__init__(strategy)
-        # The document of the last settings served, rebuilt when they change.
-        self._document: tuple[Settings, t.Any] | None = None
+        # The document of the last settings and mount point served, rebuilt
+        # when they change.
+        self._document: tuple[Settings, str, t.Any] | None = None
 
     @classmethod
     def make_view(
@@ -543,7 +544,9 @@ class OpenAPIView(EndpointView):
         from .openapi import openapi_document
 
         settings = get_state().settings()
+        # Paths are relative to where the app is mounted: say where.
+        mount = request.script_root
         document = self._document
-        if document is None or document[0] is not settings:
-            self._document = document = (settings, openapi_document())
-        return document[1]
+        if document is None or document[:2] != (settings, mount):
+            self._document = document = (settings, mount, openapi_document(mount))
+        return document[2]

@@ -500,3 +500,12 @@ def test_429_and_503_where_they_can_happen(config, refresh_statuses):
     refresh = doc["paths"]["/auth/refresh"]["post"]["responses"]
     assert sorted(refresh) == refresh_statuses
     assert "429" in doc["paths"]["/auth"]["post"]["responses"]
+
+
+def test_a_standalone_document_says_where_the_app_is_mounted():
+    client = create_app({"JWT_OPENAPI_URL_RULE": DOC}).test_client()
+    mounted = client.get(DOC, base_url="http://localhost/svc").json
+    validate(mounted)
+    assert mounted["servers"] == [{"url": "/svc"}]
+    assert "/auth" in mounted["paths"]
+    assert "servers" not in client.get(DOC).json
