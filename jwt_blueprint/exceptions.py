@@ -271,11 +271,13 @@ class StoreUnavailableError(JWTError):
     status_code = 503
     #: Seconds the client is told to wait, in ``Retry-After``.
     retry_after = 5
+    #: The description: what did not answer.
+    unavailable = "The token store is unavailable; try again later"
 
     def __init__(self) -> None:
         super().__init__(
             "Service Unavailable",
-            "The token store is unavailable; try again later",
+            self.unavailable,
             headers={"Retry-After": str(self.retry_after)},
         )
 
@@ -315,21 +317,12 @@ class TooManyRequestsError(JWTError):
         self.retry_after = retry_after
 
 
-class ThrottleUnavailableError(JWTError):
+class ThrottleUnavailableError(StoreUnavailableError):
     """The storage of the login throttle did not answer, so the login or
     refresh is refused rather than let through uncounted: 503, with
     ``Retry-After``."""
 
-    status_code = 503
-    #: Seconds the client is told to wait, in ``Retry-After``.
-    retry_after = 5
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Service Unavailable",
-            "The rate limit storage is unavailable; try again later",
-            headers={"Retry-After": str(self.retry_after)},
-        )
+    unavailable = "The rate limit storage is unavailable; try again later"
 
 
 class CSRFError(InvalidTokenError):

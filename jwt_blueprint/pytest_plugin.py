@@ -161,15 +161,28 @@ class TokenFactory:
                 f" is {list(settings.token_locations)}); use jwt_cookies() for"
                 " tokens in cookies"
             )
-        if token is None:
-            if identity is _NO_IDENTITY:
-                raise TypeError("jwt_headers() needs an identity or a token=")
-            token = self.token(
-                identity, fresh=fresh, expires_delta=expires_delta, **claims
-            )
-        elif identity is not _NO_IDENTITY or claims:
-            raise TypeError("jwt_headers() takes an identity and claims, or a token=")
+        token = self._given_or_minted(
+            "jwt_headers", identity, token, fresh, expires_delta, claims
+        )
         return {"Authorization": f"{settings.header_prefix} {token}"}
+
+    def _given_or_minted(
+        self,
+        caller: str,
+        identity: t.Any,
+        token: str | None,
+        fresh: bool,
+        expires_delta: timedelta | float | None,
+        claims: dict[str, t.Any],
+    ) -> str:
+        """``token``, or one minted for ``identity``: one of the two."""
+        if token is not None:
+            if identity is not _NO_IDENTITY or claims:
+                raise TypeError(f"{caller}() takes an identity and claims, or a token=")
+            return token
+        if identity is _NO_IDENTITY:
+            raise TypeError(f"{caller}() needs an identity or a token=")
+        return self.token(identity, fresh=fresh, expires_delta=expires_delta, **claims)
 
     def cookies(
         self,
@@ -203,14 +216,9 @@ class TokenFactory:
                 'jwt_cookies() needs "cookies" in JWT_TOKEN_LOCATION (the app\'s'
                 f" is {list(settings.token_locations)})"
             )
-        if token is None:
-            if identity is _NO_IDENTITY:
-                raise TypeError("jwt_cookies() needs an identity or a token=")
-            token = self.token(
-                identity, fresh=fresh, expires_delta=expires_delta, **claims
-            )
-        elif identity is not _NO_IDENTITY or claims:
-            raise TypeError("jwt_cookies() takes an identity and claims, or a token=")
+        token = self._given_or_minted(
+            "jwt_cookies", identity, token, fresh, expires_delta, claims
+        )
         # A cookie with a Domain attribute goes to its subdomains too.
         where: dict[str, t.Any] = {"domain": cookies.domain or "localhost"}
         where["origin_only"] = cookies.domain is None
